@@ -1,0 +1,36 @@
+//! Generates the Rust types of the Mesos wire schemas in `proto/` with prost.
+//!
+//! protoc comes from the `protoc-bin-vendored` crate, so the build needs no system protoc.
+//! Besides the types, the build writes the compiled `FileDescriptorSet`, which the JSON
+//! codec reads to map messages to and from Mesos' JSON.
+
+use std::path::PathBuf;
+
+const PROTOS: &[&str] = &[
+    "proto/mesos/mesos.proto",
+    "proto/mesos/v1/mesos.proto",
+    "proto/mesos/v1/agent/agent.proto",
+    "proto/mesos/v1/allocator/allocator.proto",
+    "proto/mesos/v1/executor/executor.proto",
+    "proto/mesos/v1/maintenance/maintenance.proto",
+    "proto/mesos/v1/master/master.proto",
+    "proto/mesos/v1/quota/quota.proto",
+    "proto/mesos/v1/scheduler/scheduler.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    let well_known = protoc_bin_vendored::include_path()?;
+    std::env::set_var("PROTOC", protoc);
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    let mut config = prost_build::Config::new();
+    config
+        .file_descriptor_set_path(out_dir.join("mesos_descriptor_set.bin"))
+        .include_file("mesos_protos.rs")
+        .enable_type_names()
+        .type_name_domain(["."], "type.googleapis.com");
+    config.compile_protos(PROTOS, &[PathBuf::from("proto"), well_known])?;
+    println!("cargo:rerun-if-changed=proto");
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Apache Mesos in Rust: the library behind `mesos-master`, `mesos-agent` and every binding.
+//!
+//! Everything with logic lives here; the daemons and bindings are thin layers over it.
+
+pub mod proto;
+pub mod resources;
+
+/// The Apache Mesos release whose wire protocol (v1 HTTP APIs and schemas) this crate speaks.
+pub const MESOS_WIRE_VERSION: &str = "1.11.0";

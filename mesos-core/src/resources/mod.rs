@@ -1,0 +1,1 @@
+//! The Resources algebra of Mesos: values, reservations, arithmetic and parsing.
