@@ -12,6 +12,16 @@ import json
 import os
 import sys
 
+# Fields Mesos marks `deprecated` that also carry a default. The schema data records no
+# options, and for these the option changes the wire: Mesos' JSON writer emits an unset
+# optional field's default, except when the field is deprecated.
+DEPRECATED_WITH_DEFAULT = {
+    "mesos.v1.Resource.role",
+    "mesos.v1.FrameworkInfo.role",
+    "mesos.Resource.role",
+    "mesos.FrameworkInfo.role",
+}
+
 SCALAR_TYPES = {
     "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64",
     "fixed32", "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes",
@@ -25,7 +35,7 @@ def default_literal(field):
     return value
 
 
-def field_line(field, indent, in_oneof):
+def field_line(field, indent, in_oneof, scope):
     kind = field["type"]
     type_text = field["type_name"] if kind in ("message", "enum") else kind
     if kind not in SCALAR_TYPES and kind not in ("message", "enum"):
@@ -36,6 +46,8 @@ def field_line(field, indent, in_oneof):
         options.append(f"default = {default_literal(field)}")
     if field.get("packed"):
         options.append("packed = true")
+    if f"{scope}.{field['name']}" in DEPRECATED_WITH_DEFAULT:
+        options.append("deprecated = true")
     suffix = f" [{', '.join(options)}]" if options else ""
     return f"{indent}{label}{type_text} {field['name']} = {field['number']}{suffix};"
 
@@ -48,7 +60,7 @@ def render_enum(enum, indent):
     return lines
 
 
-def render_fields(fields, indent, owner):
+def render_fields(fields, indent, scope):
     lines = []
     i = 0
     seen_oneofs = set()
@@ -56,28 +68,29 @@ def render_fields(fields, indent, owner):
         field = fields[i]
         oneof = field.get("oneof")
         if oneof is None:
-            lines.append(field_line(field, indent, False))
+            lines.append(field_line(field, indent, False, scope))
             i += 1
             continue
         if oneof in seen_oneofs:
-            raise SystemExit(f"oneof {owner}.{oneof} is not contiguous")
+            raise SystemExit(f"oneof {scope}.{oneof} is not contiguous")
         seen_oneofs.add(oneof)
         lines.append(f"{indent}oneof {oneof} {{")
         while i < len(fields) and fields[i].get("oneof") == oneof:
-            lines.append(field_line(fields[i], indent + "  ", True))
+            lines.append(field_line(fields[i], indent + "  ", True, scope))
             i += 1
         lines.append(f"{indent}}}")
     return lines
 
 
-def render_message(message, indent):
+def render_message(message, indent, parent):
+    scope = f"{parent}.{message['name']}"
     lines = [f"{indent}message {message['name']} {{"]
     inner = indent + "  "
     for enum in message.get("enums", []):
         lines.extend(render_enum(enum, inner))
     for nested in message.get("messages", []):
-        lines.extend(render_message(nested, inner))
-    lines.extend(render_fields(message.get("fields", []), inner, message["name"]))
+        lines.extend(render_message(nested, inner, scope))
+    lines.extend(render_fields(message.get("fields", []), inner, scope))
     lines.append(f"{indent}}}")
     return lines
 
@@ -103,7 +116,7 @@ def render_file(spec):
         lines.extend(render_enum(enum, ""))
         lines.append("")
     for message in spec.get("messages", []):
-        lines.extend(render_message(message, ""))
+        lines.extend(render_message(message, "", spec["package"]))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -2,8 +2,12 @@
 //!
 //! Everything with logic lives here; the daemons and bindings are thin layers over it.
 
+pub mod json;
 pub mod proto;
+pub mod protobuf;
+pub mod recordio;
 pub mod resources;
+pub mod schema;
 
 /// The Apache Mesos release whose wire protocol (v1 HTTP APIs and schemas) this crate speaks.
 pub const MESOS_WIRE_VERSION: &str = "1.11.0";

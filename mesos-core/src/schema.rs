@@ -1,0 +1,161 @@
+//! The compiled Mesos schemas at run time: the descriptor of every generated message type,
+//! and the proto2 `required` field check that prost leaves to us.
+//!
+//! prost decodes a message with a missing `required` field into its default value, where
+//! Google's runtime (and so Apache Mesos) rejects it. The codecs call [`missing_required`]
+//! so a message short of a required field is an error on every path, as in Mesos.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use prost_reflect::{
+    Cardinality, DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value,
+};
+
+use crate::proto::FILE_DESCRIPTOR_SET;
+
+/// The pool of every message, enum and file compiled from `proto/`.
+pub fn pool() -> &'static DescriptorPool {
+    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        DescriptorPool::decode(FILE_DESCRIPTOR_SET)
+            .expect("the descriptor set written by build.rs is valid")
+    })
+}
+
+/// The descriptor of a message type by its full name, e.g. `mesos.v1.scheduler.Call`.
+pub fn descriptor_by_name(full_name: &str) -> Option<MessageDescriptor> {
+    pool().get_message_by_name(full_name)
+}
+
+/// The descriptor of a generated message type.
+///
+/// Every type generated from `proto/` is in the pool, so a miss is a build defect, not an
+/// input error: it panics with the type's name.
+pub fn descriptor_of<T: prost::Name>() -> MessageDescriptor {
+    let name = T::full_name();
+    descriptor_by_name(&name)
+        .unwrap_or_else(|| panic!("{name} is not in the compiled Mesos schemas"))
+}
+
+/// One step of a path into a message: a field name, or an index into a repeated field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    /// A field, by its name in the schema.
+    Field(String),
+    /// An element of a repeated field.
+    Index(usize),
+}
+
+/// Where in a message something is, printed like `accept.operations[0].launch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(pub Vec<PathSegment>);
+
+impl FieldPath {
+    /// This path extended by a field name.
+    pub fn field(&self, name: &str) -> FieldPath {
+        let mut segments = self.0.clone();
+        segments.push(PathSegment::Field(name.to_string()));
+        FieldPath(segments)
+    }
+
+    /// This path extended by an index into a repeated field.
+    pub fn index(&self, index: usize) -> FieldPath {
+        let mut segments = self.0.clone();
+        segments.push(PathSegment::Index(index));
+        FieldPath(segments)
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("<message>");
+        }
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                PathSegment::Field(name) if i == 0 => f.write_str(name)?,
+                PathSegment::Field(name) => write!(f, ".{name}")?,
+                PathSegment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The paths of every `required` field left unset in `message` and its sub-messages, in
+/// field-number order; empty when the message is complete.
+pub fn missing_required(message: &DynamicMessage) -> Vec<FieldPath> {
+    let mut missing = Vec::new();
+    collect_missing(message, &FieldPath::default(), &mut missing);
+    missing
+}
+
+fn collect_missing(message: &DynamicMessage, path: &FieldPath, missing: &mut Vec<FieldPath>) {
+    let descriptor = message.descriptor();
+    for field in descriptor.fields() {
+        if field.cardinality() == Cardinality::Required && !message.has_field(&field) {
+            missing.push(path.field(field.name()));
+        }
+    }
+    for (field, value) in message.fields() {
+        match value {
+            Value::Message(inner) => collect_missing(inner, &path.field(field.name()), missing),
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Value::Message(inner) = item {
+                        collect_missing(inner, &path.field(field.name()).index(i), missing);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Joins paths for an error message: `framework_info.user, framework_info.name`.
+pub(crate) fn join_paths(paths: &[FieldPath]) -> String {
+    paths
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::mesos::v1::scheduler::Call;
+
+    #[test]
+    fn every_v1_package_is_in_the_pool() {
+        for name in [
+            "mesos.v1.Resource",
+            "mesos.v1.scheduler.Call",
+            "mesos.v1.executor.Event",
+            "mesos.v1.master.Response",
+            "mesos.v1.agent.Call",
+            "mesos.v1.quota.QuotaConfig",
+            "mesos.v1.maintenance.Schedule",
+            "mesos.v1.allocator.InverseOfferStatus",
+            "mesos.TaskInfo",
+        ] {
+            assert!(descriptor_by_name(name).is_some(), "{name} missing");
+        }
+        assert_eq!(
+            descriptor_of::<Call>().full_name(),
+            "mesos.v1.scheduler.Call"
+        );
+    }
+
+    #[test]
+    fn paths_print_like_field_accessors() {
+        let path = FieldPath::default()
+            .field("accept")
+            .field("operations")
+            .index(2)
+            .field("launch");
+        assert_eq!(path.to_string(), "accept.operations[2].launch");
+        assert_eq!(FieldPath::default().to_string(), "<message>");
+    }
+}
