@@ -451,7 +451,7 @@ mod tests {
         let status = TaskStatus {
             task_id: TaskId { value: "t1".into() },
             state: TaskState::TaskRunning as i32,
-            uuid: Some(vec![0xb2, 0x16, 0x62].into()),
+            uuid: Some(vec![0xb2, 0x16, 0x62]),
             timestamp: Some(1795281471.001867),
             source: Some(task_status::Source::Executor as i32),
             ..Default::default()
