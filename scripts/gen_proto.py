@@ -35,6 +35,24 @@ def default_literal(field):
     return value
 
 
+def is_map_entry(message):
+    """Whether a nested message is the entry type of a `map<K, V>` field in Mesos.
+
+    protoc compiles `map<K, V> name` into a repeated `NameEntry { key = 1; value = 2; }`,
+    and that is how the data records it. We declare the entries explicitly instead of
+    `map<>`: prost leaves a map value out of the encoding when it equals the default,
+    which for messages with required fields (`Value.Scalar`) yields bytes Google's runtime
+    rejects. `mesos_core::schema` restores the map flag for the JSON mapping.
+    """
+    fields = message.get("fields", [])
+    return (
+        message["name"].endswith("Entry")
+        and [(f["name"], f["number"]) for f in fields] == [("key", 1), ("value", 2)]
+        and not message.get("messages")
+        and not message.get("enums")
+    )
+
+
 def field_line(field, indent, in_oneof, scope):
     kind = field["type"]
     type_text = field["type_name"] if kind in ("message", "enum") else kind
@@ -89,6 +107,9 @@ def render_message(message, indent, parent):
     for enum in message.get("enums", []):
         lines.extend(render_enum(enum, inner))
     for nested in message.get("messages", []):
+        if is_map_entry(nested):
+            lines.append(f"{inner}// A map<K, V> field's entry in Mesos' schema, declared as such so prost encodes")
+            lines.append(f"{inner}// every value; mesos_core::schema marks it a map entry again for JSON.")
         lines.extend(render_message(nested, inner, scope))
     lines.extend(render_fields(message.get("fields", []), inner, scope))
     lines.append(f"{indent}}}")

@@ -5,7 +5,8 @@
 //! numbers; unset optional fields and empty repeated fields are left out, except that an
 //! unset optional field with a declared default is written with that default unless it
 //! is deprecated (Mesos' writer does this: `"shell": true`, `"refuse_seconds": 5.0`);
-//! fields are written in the order the schema declares them, as Mesos does.
+//! fields are written in the order the schema declares them, as Mesos does. Map fields
+//! (`map<string, V>`, e.g. quota guarantees) are JSON objects, keys in sorted order.
 //!
 //! Reading is strict where strictness protects state and lenient where clients differ:
 //! an unknown field is an error naming it; a missing `required` field is an error naming
@@ -13,6 +14,8 @@
 //! that way); an enum name this schema does not know is dropped from an optional or
 //! repeated field, as Mesos and protobuf's binary format do, and is an error in a required
 //! one.
+
+use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
@@ -27,7 +30,9 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value as Json};
 
-use crate::schema::{descriptor_of, join_paths, missing_required, FieldPath};
+use crate::schema::{
+    descriptor_of, is_map_field, join_paths, map_key_text, missing_required, FieldPath,
+};
 
 /// Why JSON could not be read as a Mesos message. Each variant says what is wrong and where.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -178,7 +183,11 @@ impl Serialize for MesosJson<'_> {
             };
             if message.has_field(&field) || writes_default(declared) {
                 let value = message.get_field(&field);
-                map.serialize_entry(field.name(), &FieldJson(&field.kind(), &value))?;
+                if let (true, Value::List(entries)) = (is_map_field(&field), value.as_ref()) {
+                    map.serialize_entry(field.name(), &MapJson(entries))?;
+                } else {
+                    map.serialize_entry(field.name(), &FieldJson(&field.kind(), &value))?;
+                }
             }
         }
         map.end()
@@ -224,8 +233,39 @@ impl Serialize for FieldJson<'_> {
                 }
                 seq.end()
             }
-            Value::Map(_) => Err(S::Error::custom("the Mesos schemas have no map fields")),
+            Value::Map(_) => Err(S::Error::custom("the Mesos schemas declare no map fields")),
         }
+    }
+}
+
+/// Serializes the entries of a map field as a JSON object, keys sorted; when a key repeats
+/// the last entry wins, as when protobuf parses a map.
+struct MapJson<'a>(&'a [Value]);
+
+impl Serialize for MapJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries = BTreeMap::new();
+        for entry in self.0 {
+            let Value::Message(entry) = entry else {
+                return Err(S::Error::custom("a map entry that is not a message"));
+            };
+            let descriptor = entry.descriptor();
+            let (Some(key_field), Some(value_field)) =
+                (descriptor.get_field(1), descriptor.get_field(2))
+            else {
+                return Err(S::Error::custom("a map entry without key and value"));
+            };
+            let Some(key) = map_key_text(&entry.get_field(&key_field)) else {
+                return Err(S::Error::custom("a map key of a type maps cannot have"));
+            };
+            let value = entry.get_field(&value_field).into_owned();
+            entries.insert(key, (value_field.kind(), value));
+        }
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (key, (kind, value)) in &entries {
+            map.serialize_entry(key, &FieldJson(kind, value))?;
+        }
+        map.end()
     }
 }
 
@@ -299,7 +339,9 @@ fn read_object(
             continue;
         }
         let field_path = path.field(key);
-        if field.cardinality() == Cardinality::Repeated {
+        if is_map_field(&field) {
+            message.set_field(&field, Value::List(read_map(&field, json, &field_path)?));
+        } else if field.cardinality() == Cardinality::Repeated {
             let Json::Array(items) = json else {
                 return Err(wrong_type(&field_path, "a JSON array", json));
             };
@@ -315,6 +357,39 @@ fn read_object(
         }
     }
     Ok(message)
+}
+
+/// Reads a map field, written as a JSON object from key to value, into its entries.
+fn read_map(
+    field: &FieldDescriptor,
+    json: &Json,
+    path: &FieldPath,
+) -> Result<Vec<Value>, JsonError> {
+    let Json::Object(object) = json else {
+        return Err(wrong_type(path, "a JSON object (a map)", json));
+    };
+    let (Kind::Message(entry), true) = (field.kind(), is_map_field(field)) else {
+        return Err(wrong_type(path, "a map field", json));
+    };
+    let (Some(key_field), Some(value_field)) = (entry.get_field(1), entry.get_field(2)) else {
+        return Err(wrong_type(path, "a map field", json));
+    };
+    let mut entries = Vec::with_capacity(object.len());
+    for (text, item) in object {
+        if item.is_null() {
+            continue;
+        }
+        let item_path = path.key(text);
+        let key = read_single(&key_field, &Json::from(text.as_str()), &item_path)?;
+        let value = read_single(&value_field, item, &item_path)?;
+        if let (Some(key), Some(value)) = (key, value) {
+            let mut message = DynamicMessage::new(entry.clone());
+            message.set_field(&key_field, key);
+            message.set_field(&value_field, value);
+            entries.push(Value::Message(message));
+        }
+    }
+    Ok(entries)
 }
 
 /// Reads one value of `field`'s type; `None` for an unknown enum name that is dropped.
@@ -561,6 +636,34 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "field 'end': -1 is out of range for this integer field"
+        );
+    }
+
+    #[test]
+    fn maps_are_json_objects() {
+        use crate::proto::mesos::v1::quota::QuotaConfig;
+        let config: QuotaConfig = from_value(&json!({
+            "role": "dev",
+            "guarantees": {"mem": {"value": 512}, "cpus": {"value": 1.5}}
+        }))
+        .expect("a quota config");
+        let cpus = config.guarantees.iter().find(|e| e.key() == "cpus");
+        assert_eq!(cpus.and_then(|e| e.value.as_ref()).map(|s| s.value), Some(1.5));
+        assert_eq!(
+            to_string(&config),
+            r#"{"role":"dev","guarantees":{"cpus":{"value":1.5},"mem":{"value":512.0}}}"#
+        );
+        let err = from_value::<QuotaConfig>(&json!({"role": "r", "limits": {"cpus": {}}}))
+            .expect_err("Scalar.value is required");
+        assert_eq!(
+            err.to_string(),
+            "mesos.v1.quota.QuotaConfig is missing required fields: limits[\"cpus\"].value"
+        );
+        let err = from_value::<QuotaConfig>(&json!({"role": "r", "limits": [1]}))
+            .expect_err("a list is not a map");
+        assert_eq!(
+            err.to_string(),
+            "field 'limits': expected a JSON object (a map), found an array"
         );
     }
 

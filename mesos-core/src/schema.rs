@@ -9,7 +9,8 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use prost_reflect::{
-    Cardinality, DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, Value,
+    Cardinality, DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
+    ReflectMessage, Value,
 };
 
 use crate::proto::FILE_DESCRIPTOR_SET;
@@ -21,6 +22,23 @@ pub fn pool() -> &'static DescriptorPool {
         DescriptorPool::decode(FILE_DESCRIPTOR_SET)
             .expect("the descriptor set written by build.rs is valid")
     })
+}
+
+/// Whether `field` is a `map<K, V>` field in Mesos' schema.
+///
+/// Our schemas declare such a field as its repeated `<Name>Entry { key = 1; value = 2; }`
+/// messages (see `scripts/gen_proto.py` for why), exactly as protoc compiles a map; the
+/// JSON mapping writes and reads it as an object.
+pub fn is_map_field(field: &FieldDescriptor) -> bool {
+    let Kind::Message(entry) = field.kind() else {
+        return false;
+    };
+    field.is_list()
+        && entry.parent_message().as_ref() == Some(field.parent_message())
+        && entry.name().ends_with("Entry")
+        && entry.fields().len() == 2
+        && entry.get_field(1).is_some_and(|f| f.name() == "key")
+        && entry.get_field(2).is_some_and(|f| f.name() == "value")
 }
 
 /// The descriptor of a message type by its full name, e.g. `mesos.v1.scheduler.Call`.
@@ -45,6 +63,8 @@ pub enum PathSegment {
     Field(String),
     /// An element of a repeated field.
     Index(usize),
+    /// The value under a key of a map field.
+    Key(String),
 }
 
 /// Where in a message something is, printed like `accept.operations[0].launch`.
@@ -56,6 +76,13 @@ impl FieldPath {
     pub fn field(&self, name: &str) -> FieldPath {
         let mut segments = self.0.clone();
         segments.push(PathSegment::Field(name.to_string()));
+        FieldPath(segments)
+    }
+
+    /// This path extended by a key of a map field.
+    pub fn key(&self, key: &str) -> FieldPath {
+        let mut segments = self.0.clone();
+        segments.push(PathSegment::Key(key.to_string()));
         FieldPath(segments)
     }
 
@@ -77,6 +104,7 @@ impl fmt::Display for FieldPath {
                 PathSegment::Field(name) if i == 0 => f.write_str(name)?,
                 PathSegment::Field(name) => write!(f, ".{name}")?,
                 PathSegment::Index(index) => write!(f, "[{index}]")?,
+                PathSegment::Key(key) => write!(f, "[{key:?}]")?,
             }
         }
         Ok(())
@@ -101,6 +129,17 @@ fn collect_missing(message: &DynamicMessage, path: &FieldPath, missing: &mut Vec
     for (field, value) in message.fields() {
         match value {
             Value::Message(inner) => collect_missing(inner, &path.field(field.name()), missing),
+            Value::List(entries) if is_map_field(&field) => {
+                for entry in entries {
+                    let Value::Message(entry) = entry else { continue };
+                    let key = entry.get_field_by_number(1).and_then(|k| map_key_text(&k));
+                    if let (Some(key), Some(Value::Message(inner))) =
+                        (key, entry.get_field_by_number(2).as_deref())
+                    {
+                        collect_missing(inner, &path.field(field.name()).key(&key), missing);
+                    }
+                }
+            }
             Value::List(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if let Value::Message(inner) = item {
@@ -111,6 +150,20 @@ fn collect_missing(message: &DynamicMessage, path: &FieldPath, missing: &mut Vec
             _ => {}
         }
     }
+}
+
+/// A map key as text, as it appears as a JSON object key; `None` for a value no map key
+/// can have.
+pub fn map_key_text(key: &Value) -> Option<String> {
+    Some(match key {
+        Value::String(text) => text.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::I32(n) => n.to_string(),
+        Value::I64(n) => n.to_string(),
+        Value::U32(n) => n.to_string(),
+        Value::U64(n) => n.to_string(),
+        _ => return None,
+    })
 }
 
 /// Joins paths for an error message: `framework_info.user, framework_info.name`.
@@ -146,6 +199,23 @@ mod tests {
             descriptor_of::<Call>().full_name(),
             "mesos.v1.scheduler.Call"
         );
+    }
+
+    #[test]
+    fn mesos_map_fields_are_maps() {
+        for (message, field) in [
+            ("mesos.v1.quota.QuotaConfig", "guarantees"),
+            ("mesos.v1.quota.QuotaConfig", "limits"),
+            ("mesos.v1.FrameworkInfo", "offer_filters"),
+            ("mesos.v1.TaskInfo", "limits"),
+            ("mesos.v1.scheduler.OfferConstraints", "role_constraints"),
+        ] {
+            let descriptor = descriptor_by_name(message).expect("message");
+            let field = descriptor.get_field_by_name(field).expect("field");
+            assert!(is_map_field(&field), "{}", field.full_name());
+        }
+        let labels = descriptor_by_name("mesos.v1.Labels").expect("Labels");
+        assert!(!is_map_field(&labels.get_field_by_name("labels").expect("field")));
     }
 
     #[test]

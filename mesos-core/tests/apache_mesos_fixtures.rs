@@ -142,10 +142,12 @@ fn read_dropping_unknown<T: prost::Message + prost::Name + Default>(
 
 fn remove_path(value: &mut Value, path: &[PathSegment]) {
     match path {
-        [PathSegment::Field(last)] => {
+        [PathSegment::Field(last) | PathSegment::Key(last)] => {
             value.as_object_mut().and_then(|o| o.remove(last));
         }
-        [PathSegment::Field(field), rest @ ..] => remove_path(&mut value[field.as_str()], rest),
+        [PathSegment::Field(name) | PathSegment::Key(name), rest @ ..] => {
+            remove_path(&mut value[name.as_str()], rest)
+        }
         [PathSegment::Index(i), rest @ ..] => remove_path(&mut value[*i], rest),
         [] => {}
     }

@@ -8,7 +8,7 @@
 
 use mesos_core::json;
 use mesos_core::proto::mesos::v1::{agent, executor, master, scheduler};
-use mesos_core::schema::{descriptor_of, pool};
+use mesos_core::schema::{descriptor_of, is_map_field, pool};
 use prost::Message;
 use prost_reflect::{Cardinality, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value};
 
@@ -99,7 +99,27 @@ fn random_message(descriptor: &MessageDescriptor, rng: &mut Rng, depth: usize) -
         if !required && (nested && depth >= MAX_DEPTH || !rng.chance(50)) {
             continue;
         }
-        if field.is_list() {
+        if is_map_field(&field) {
+            // A map: distinct keys in the sorted order the JSON object keeps.
+            let Kind::Message(entry) = field.kind() else {
+                continue;
+            };
+            let mut keys: Vec<String> = (0..1 + rng.below(3)).map(|_| rng.string()).collect();
+            keys.sort();
+            keys.dedup();
+            let entries = keys
+                .into_iter()
+                .map(|key| {
+                    let mut item = DynamicMessage::new(entry.clone());
+                    item.set_field_by_number(1, Value::String(key));
+                    if let Some(value) = entry.get_field(2) {
+                        item.set_field(&value, random_scalar(&value.kind(), rng, depth));
+                    }
+                    Value::Message(item)
+                })
+                .collect();
+            message.set_field(&field, Value::List(entries));
+        } else if field.is_list() {
             let count = 1 + rng.below(if depth >= MAX_DEPTH { 1 } else { 3 });
             let items = (0..count)
                 .map(|_| random_scalar(&field.kind(), rng, depth))
@@ -133,15 +153,7 @@ fn with_written_defaults(message: &DynamicMessage) -> DynamicMessage {
     for (field, value) in message.fields() {
         let rewritten = match value {
             Value::Message(inner) => Value::Message(with_written_defaults(inner)),
-            Value::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|item| match item {
-                        Value::Message(inner) => Value::Message(with_written_defaults(inner)),
-                        other => other.clone(),
-                    })
-                    .collect(),
-            ),
+            Value::List(items) => Value::List(items.iter().map(defaults_in).collect()),
             other => other.clone(),
         };
         out.set_field(&field, rewritten);
@@ -158,6 +170,13 @@ fn assert_same(actual: &DynamicMessage, expected: &DynamicMessage, context: &str
             json::dynamic_to_string(actual),
             json::dynamic_to_string(expected)
         );
+    }
+}
+
+fn defaults_in(value: &Value) -> Value {
+    match value {
+        Value::Message(inner) => Value::Message(with_written_defaults(inner)),
+        other => other.clone(),
     }
 }
 
