@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's test command: installs the test dependencies, then checks formatting,
+# lints and runs every test of the workspace. Stops at the first failure.
+#
+#   bash scripts/test.sh
+#
+# Needs a Rust toolchain (rustup's cargo with rustfmt and clippy) and python3 with pip;
+# scripts/install-test-deps.sh adds the rest (a C toolchain, Google's protobuf runtime and
+# pymesos for the wire-compatibility tests). MESOS_REQUIRE_PYTHON_DEPS=1 makes those tests
+# fail, rather than skip, when their Python dependencies are missing.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+trap 'status=$?; if [ "$status" -ne 0 ]; then printf "\n==> FAILED (exit %s) after %ss\n" "$status" "$((SECONDS - started))" >&2; fi' EXIT
+
+export MESOS_REQUIRE_PYTHON_DEPS=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step "install test dependencies (scripts/install-test-deps.sh)"
+bash scripts/install-test-deps.sh
+
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace
+
+step "all checks passed in $((SECONDS - started))s"
