@@ -5,9 +5,12 @@
 pub mod json;
 pub mod proto;
 pub mod protobuf;
+mod protowire;
 pub mod recordio;
 pub mod resources;
 pub mod schema;
+pub mod wire_check;
+pub mod wire_schema;
 
 /// The Apache Mesos release whose wire protocol (v1 HTTP APIs and schemas) this crate speaks.
 pub const MESOS_WIRE_VERSION: &str = "1.11.0";

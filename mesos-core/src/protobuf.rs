@@ -4,10 +4,9 @@
 //! rejects such a message, naming the missing fields, so a client gets the same answer from
 //! us as from Mesos.
 
+use crate::schema::{descriptor_of, join_paths, FieldPath};
+use crate::wire_check;
 use prost::Message;
-use prost_reflect::DynamicMessage;
-
-use crate::schema::{descriptor_of, join_paths, missing_required, FieldPath};
 
 /// Why protobuf bytes could not be decoded into a Mesos message.
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +36,15 @@ pub fn decode<T: Message + prost::Name + Default>(bytes: &[u8]) -> Result<T, Pro
         message: T::full_name(),
         source,
     };
-    let dynamic = DynamicMessage::decode(descriptor, bytes).map_err(malformed)?;
-    let missing = missing_required(&dynamic);
+    let message = T::decode(bytes).map_err(malformed)?;
+    let missing = wire_check::missing_required(&descriptor, bytes);
     if !missing.is_empty() {
         return Err(ProtobufError::MissingRequired {
             message: T::full_name(),
             fields: missing,
         });
     }
-    T::decode(bytes).map_err(malformed)
+    Ok(message)
 }
 
 #[cfg(test)]

@@ -1,17 +1,11 @@
 //! The compiled Mesos schemas at run time: the descriptor of every generated message type,
-//! and the proto2 `required` field check that prost leaves to us.
-//!
-//! prost decodes a message with a missing `required` field into its default value, where
-//! Google's runtime (and so Apache Mesos) rejects it. The codecs call [`missing_required`]
-//! so a message short of a required field is an error on every path, as in Mesos.
+//! which fields are Mesos `map<K, V>` fields, and paths that name a place in a message
+//! for error reports.
 
 use std::fmt;
 use std::sync::OnceLock;
 
-use prost_reflect::{
-    Cardinality, DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor,
-    ReflectMessage, Value,
-};
+use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 
 use crate::proto::FILE_DESCRIPTOR_SET;
 
@@ -111,61 +105,6 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// The paths of every `required` field left unset in `message` and its sub-messages, in
-/// field-number order; empty when the message is complete.
-pub fn missing_required(message: &DynamicMessage) -> Vec<FieldPath> {
-    let mut missing = Vec::new();
-    collect_missing(message, &FieldPath::default(), &mut missing);
-    missing
-}
-
-fn collect_missing(message: &DynamicMessage, path: &FieldPath, missing: &mut Vec<FieldPath>) {
-    let descriptor = message.descriptor();
-    for field in descriptor.fields() {
-        if field.cardinality() == Cardinality::Required && !message.has_field(&field) {
-            missing.push(path.field(field.name()));
-        }
-    }
-    for (field, value) in message.fields() {
-        match value {
-            Value::Message(inner) => collect_missing(inner, &path.field(field.name()), missing),
-            Value::List(entries) if is_map_field(&field) => {
-                for entry in entries {
-                    let Value::Message(entry) = entry else { continue };
-                    let key = entry.get_field_by_number(1).and_then(|k| map_key_text(&k));
-                    if let (Some(key), Some(Value::Message(inner))) =
-                        (key, entry.get_field_by_number(2).as_deref())
-                    {
-                        collect_missing(inner, &path.field(field.name()).key(&key), missing);
-                    }
-                }
-            }
-            Value::List(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::Message(inner) = item {
-                        collect_missing(inner, &path.field(field.name()).index(i), missing);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// A map key as text, as it appears as a JSON object key; `None` for a value no map key
-/// can have.
-pub fn map_key_text(key: &Value) -> Option<String> {
-    Some(match key {
-        Value::String(text) => text.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::I32(n) => n.to_string(),
-        Value::I64(n) => n.to_string(),
-        Value::U32(n) => n.to_string(),
-        Value::U64(n) => n.to_string(),
-        _ => return None,
-    })
-}
-
 /// Joins paths for an error message: `framework_info.user, framework_info.name`.
 pub(crate) fn join_paths(paths: &[FieldPath]) -> String {
     paths
@@ -215,7 +154,9 @@ mod tests {
             assert!(is_map_field(&field), "{}", field.full_name());
         }
         let labels = descriptor_by_name("mesos.v1.Labels").expect("Labels");
-        assert!(!is_map_field(&labels.get_field_by_name("labels").expect("field")));
+        assert!(!is_map_field(
+            &labels.get_field_by_name("labels").expect("field")
+        ));
     }
 
     #[test]

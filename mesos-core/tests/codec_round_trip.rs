@@ -6,9 +6,9 @@
 //! failure reproduces. Typed round trips go through the prost types the rest of the code
 //! uses.
 
-use mesos_core::json;
 use mesos_core::proto::mesos::v1::{agent, executor, master, scheduler};
-use mesos_core::schema::{descriptor_of, is_map_field, pool};
+use mesos_core::schema::{descriptor_of, is_map_field, pool, FieldPath};
+use mesos_core::{json, wire_check};
 use prost::Message;
 use prost_reflect::{Cardinality, DynamicMessage, Kind, MessageDescriptor, ReflectMessage, Value};
 
@@ -16,17 +16,24 @@ const SEEDS_PER_TYPE: u64 = 12;
 const MAX_DEPTH: usize = 4;
 
 /// A small deterministic generator (xorshift64*), so failures reproduce from their seed.
-struct Rng(u64);
+/// `drop_required` is the percentage of required fields it leaves unset.
+struct Rng {
+    state: u64,
+    drop_required: u64,
+}
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        Rng {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            drop_required: 0,
+        }
     }
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -95,6 +102,9 @@ fn random_message(descriptor: &MessageDescriptor, rng: &mut Rng, depth: usize) -
             continue;
         }
         let required = field.cardinality() == Cardinality::Required;
+        if required && rng.chance(rng.drop_required) {
+            continue;
+        }
         let nested = matches!(field.kind(), Kind::Message(_));
         if !required && (nested && depth >= MAX_DEPTH || !rng.chance(50)) {
             continue;
@@ -233,6 +243,88 @@ fn every_api_message_round_trips_through_json_and_protobuf() {
             );
         }
     }
+}
+
+/// The required fields unset in a decoded message, found by reflection: the oracle for
+/// the wire-level check. Map values are named by key, as the wire-level check names them.
+fn missing_by_reflection(message: &DynamicMessage) -> Vec<FieldPath> {
+    fn collect(message: &DynamicMessage, path: &FieldPath, missing: &mut Vec<FieldPath>) {
+        for field in message.descriptor().fields() {
+            if field.cardinality() == Cardinality::Required && !message.has_field(&field) {
+                missing.push(path.field(field.name()));
+            }
+        }
+        for (field, value) in message.fields() {
+            let Value::List(items) = value else {
+                if let Value::Message(inner) = value {
+                    collect(inner, &path.field(field.name()), missing);
+                }
+                continue;
+            };
+            for (i, item) in items.iter().enumerate() {
+                let Value::Message(inner) = item else {
+                    continue;
+                };
+                if !is_map_field(&field) {
+                    collect(inner, &path.field(field.name()).index(i), missing);
+                    continue;
+                }
+                let key = match inner.get_field_by_number(1).as_deref() {
+                    Some(Value::String(key)) => key.clone(),
+                    _ => String::new(),
+                };
+                if let Some(Value::Message(value)) = inner.get_field_by_number(2).as_deref() {
+                    collect(value, &path.field(field.name()).key(&key), missing);
+                }
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    collect(message, &FieldPath::default(), &mut missing);
+    missing
+}
+
+/// The wire-level required-field check finds exactly what a check over the decoded
+/// message finds.
+#[test]
+fn wire_check_finds_every_missing_required_field() {
+    let mut found = 0;
+    for descriptor in api_messages() {
+        for seed in 0..SEEDS_PER_TYPE {
+            let mut rng = Rng::new(seed);
+            rng.drop_required = 15;
+            let message = random_message(&descriptor, &mut rng, 0);
+            let bytes = message.encode_to_vec();
+            let mut by_wire: Vec<String> = wire_check::missing_required(&descriptor, &bytes)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let mut by_reflection: Vec<String> = missing_by_reflection(&message)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            by_wire.sort();
+            by_reflection.sort();
+            // Map entries show as keys in one and as indices in the other: compare counts.
+            if by_reflection.iter().any(|p| p.contains("[\"")) {
+                assert_eq!(
+                    by_wire.len(),
+                    by_reflection.len(),
+                    "{}",
+                    descriptor.full_name()
+                );
+            } else {
+                assert_eq!(
+                    by_wire,
+                    by_reflection,
+                    "{} seed {seed}",
+                    descriptor.full_name()
+                );
+            }
+            found += by_wire.len();
+        }
+    }
+    assert!(found > 100, "only {found} missing fields generated");
 }
 
 /// The typed path: prost types through `json::to_string`/`from_slice` and
