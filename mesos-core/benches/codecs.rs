@@ -1,6 +1,7 @@
 //! Cost of the wire codecs on a realistic scheduler event: an OFFERS event with 10 offers
-//! of 5 resources each. Protobuf through prost is the baseline; the Mesos JSON mapping goes
-//! through the schema at run time, and this measures what that costs.
+//! of 5 resources each. Baselines in the same run: prost for protobuf, and serde_json
+//! writing and parsing the same JSON as an untyped value for JSON (the floor for a codec
+//! that goes through the schema at run time).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mesos_core::proto::mesos::v1::scheduler::{event, Event};
@@ -71,7 +72,14 @@ fn codecs(c: &mut Criterion) {
     group.bench_function("protobuf_decode_checked", |b| {
         b.iter(|| protobuf::decode::<Event>(&bytes))
     });
+    let value: serde_json::Value = serde_json::from_str(&text).expect("our own JSON");
+    group.bench_function("json_text_of_value (serde_json, baseline)", |b| {
+        b.iter(|| serde_json::to_string(&value))
+    });
     group.bench_function("json_encode", |b| b.iter(|| json::to_string(&event)));
+    group.bench_function("json_parse_to_value (serde_json, baseline)", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(&text))
+    });
     group.bench_function("json_decode", |b| {
         b.iter(|| json::from_slice::<Event>(text.as_bytes()))
     });

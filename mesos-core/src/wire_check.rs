@@ -63,15 +63,9 @@ fn scan(
         return;
     }
     let info = &schema.messages[message];
-    // Which fields were seen, by position in the table; only required ones are recorded.
-    let mut seen = vec![
-        false;
-        if info.required_count > 0 {
-            info.fields.len()
-        } else {
-            0
-        }
-    ];
+    // Which required fields were seen, one bit each by position among the required fields
+    // (the Mesos schemas have at most 5 in a message; more than 64 are not checked).
+    let mut seen: u64 = 0;
     // Elements seen so far of each repeated message field, for the paths of errors.
     let mut counts: Vec<(usize, usize)> = Vec::new();
 
@@ -80,8 +74,8 @@ fn scan(
             continue;
         };
         let field = &info.fields[position];
-        if field.required {
-            seen[position] = true;
+        if let Some(bit) = field.required_bit {
+            seen |= 1 << bit;
         }
         let (Payload::Delimited(payload), FieldKind::Message(nested)) = (payload, field.kind)
         else {
@@ -118,8 +112,8 @@ fn scan(
     }
 
     if info.required_count > 0 {
-        for (position, field) in info.fields.iter().enumerate() {
-            if field.required && !seen[position] {
+        for field in &info.fields {
+            if field.required_bit.is_some_and(|bit| seen & (1 << bit) == 0) {
                 missing.push(render(schema, trail).field(&field.name));
             }
         }

@@ -64,6 +64,9 @@ pub struct FieldInfo {
     pub repeated: bool,
     /// `required`.
     pub required: bool,
+    /// For a required field, its position among the message's required fields, when that
+    /// is below 64 (the required-field check keeps one bit for each).
+    pub required_bit: Option<u32>,
     /// A `map<K, V>` field in Mesos' schema (declared as repeated entries).
     pub map: bool,
     /// For an optional field with a declared default that is not deprecated: the default,
@@ -173,10 +176,13 @@ fn build() -> WireSchema {
     let messages = descriptors
         .iter()
         .map(|descriptor| {
-            let fields: Vec<FieldInfo> = descriptor
+            let mut fields: Vec<FieldInfo> = descriptor
                 .fields()
                 .map(|field| field_info(&field, &by_name, &enum_names))
                 .collect();
+            for (bit, field) in fields.iter_mut().filter(|f| f.required).enumerate() {
+                field.required_bit = u32::try_from(bit).ok().filter(|b| *b < 64);
+            }
             let declared = descriptor
                 .descriptor_proto()
                 .field
@@ -240,6 +246,7 @@ fn field_info(
         kind,
         repeated: field.is_list(),
         required: field.cardinality() == Cardinality::Required,
+        required_bit: None,
         map: is_map_field(field),
         written_default,
     }
