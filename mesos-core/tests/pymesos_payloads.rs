@@ -14,7 +14,6 @@
 //! `scripts/test.sh` sets, makes them fail.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -22,10 +21,12 @@ use mesos_core::proto::mesos::v1::scheduler::{call, Call};
 use mesos_core::proto::mesos::v1::{offer, resource, value, FrameworkInfo, Resource};
 use mesos_core::{json, protobuf};
 use prost::{Message, Name};
-use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::Value;
 
-const REQUIRE: &str = "MESOS_REQUIRE_PYTHON_DEPS";
+mod common;
+
+use common::{differences, workspace, REQUIRE};
+
 const FRAMEWORK_ID: &str = "4bd4e5a3-9e6f-4d7c-8a1e-1c1f2a0b0c0d-0000";
 const AGENT_ID: &str = "4bd4e5a3-9e6f-4d7c-8a1e-1c1f2a0b0c0d-S0";
 /// The status uuid the stand-in master streams (0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0).
@@ -54,10 +55,6 @@ const ACCEPTED: &[&str] = &[
     "reconcile_operations",
     "teardown",
 ];
-
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
 
 /// The captured bodies by name, captured once per test binary; `None` when skipped.
 fn captured() -> Option<&'static BTreeMap<String, Vec<u8>>> {
@@ -143,85 +140,6 @@ fn call(name: &str) -> Option<Call> {
             String::from_utf8_lossy(body)
         )
     }))
-}
-
-/// Where pymesos' JSON and ours say different things about a `full_name` message. Allowed
-/// differences, which Mesos' own reader and writer make too: numbers by value (pymesos
-/// writes the double `failover_timeout` as `100`, Mesos and we write `100.0`), and an unset
-/// field with a declared default that we write with its default (`"checkpoint": false`,
-/// `"shell": true`), as Mesos' writer does, where pymesos left it out.
-fn differences(full_name: &str, pymesos: &Value, ours: &Value) -> Vec<String> {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        DescriptorPool::decode(mesos_core::proto::FILE_DESCRIPTOR_SET).expect("descriptor set")
-    });
-    let message = pool.get_message_by_name(full_name).expect("in the schema");
-    let mut out = Vec::new();
-    diff_message(&message, "", pymesos, ours, &mut out);
-    out
-}
-
-fn diff_message(
-    message: &MessageDescriptor,
-    path: &str,
-    pymesos: &Value,
-    ours: &Value,
-    out: &mut Vec<String>,
-) {
-    let (Value::Object(a), Value::Object(b)) = (pymesos, ours) else {
-        out.push(format!("{path}: {pymesos} vs. ours {ours}"));
-        return;
-    };
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for key in keys {
-        let child = format!("{path}.{key}");
-        let Some(field) = message.get_field_by_name(key) else {
-            out.push(format!("{child}: no such field in {}", message.full_name()));
-            continue;
-        };
-        match (a.get(key), b.get(key)) {
-            (Some(Value::Array(xs)), Some(Value::Array(ys))) if xs.len() == ys.len() => {
-                for (i, (x, y)) in xs.iter().zip(ys).enumerate() {
-                    diff_value(&field.kind(), &format!("{child}[{i}]"), x, y, out);
-                }
-            }
-            (Some(x), Some(y)) if !field.is_list() => diff_value(&field.kind(), &child, x, y, out),
-            (None, Some(y)) if is_default(&field, y) => {}
-            (x, y) => out.push(format!(
-                "{child}: pymesos {} vs. ours {}",
-                x.map_or("missing".into(), Value::to_string),
-                y.map_or("missing".into(), Value::to_string)
-            )),
-        }
-    }
-}
-
-fn is_default(field: &FieldDescriptor, value: &Value) -> bool {
-    let Some(default) = field.field_descriptor_proto().default_value.as_deref() else {
-        return false;
-    };
-    match value {
-        Value::Bool(b) => default == b.to_string(),
-        Value::Number(n) => default.parse::<f64>().ok() == n.as_f64(),
-        Value::String(s) => s == default,
-        _ => false,
-    }
-}
-
-fn diff_value(kind: &Kind, path: &str, pymesos: &Value, ours: &Value, out: &mut Vec<String>) {
-    let same = match (kind, pymesos, ours) {
-        (Kind::Message(m), _, _) => return diff_message(m, path, pymesos, ours, out),
-        (_, Value::Number(a), Value::Number(b)) => match (a.as_i128(), b.as_i128()) {
-            (Some(x), Some(y)) => x == y,
-            _ => a.as_f64() == b.as_f64(),
-        },
-        (_, a, b) => a == b,
-    };
-    if !same {
-        out.push(format!("{path}: pymesos {pymesos} vs. ours {ours}"));
-    }
 }
 
 fn scalar(resources: &[Resource], name: &str) -> f64 {
