@@ -7,6 +7,7 @@ pub mod proto;
 pub mod protobuf;
 mod protowire;
 pub mod recordio;
+pub mod registry;
 pub mod resources;
 pub mod schema;
 pub mod wire_check;
