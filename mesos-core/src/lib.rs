@@ -4,6 +4,7 @@
 
 pub mod allocator;
 pub mod flags;
+pub mod http;
 pub mod json;
 pub mod proto;
 pub mod protobuf;
