@@ -58,6 +58,8 @@ pub struct FieldInfo {
     pub number: u32,
     /// The field name, as in the `.proto`.
     pub name: String,
+    /// The name as a JSON object key with its colon, `"name":`, ready to write.
+    pub json_key: String,
     /// The field's type.
     pub kind: FieldKind,
     /// `repeated` (including map fields).
@@ -83,6 +85,8 @@ pub struct MessageInfo {
     pub fields: Vec<FieldInfo>,
     /// Positions in `fields`, in the order the schema declares the fields.
     pub declared: Vec<usize>,
+    /// For each position in `fields`, its index in `declared`.
+    pub rank: Vec<usize>,
     /// How many fields are `required`.
     pub required_count: usize,
 }
@@ -183,7 +187,7 @@ fn build() -> WireSchema {
             for (bit, field) in fields.iter_mut().filter(|f| f.required).enumerate() {
                 field.required_bit = u32::try_from(bit).ok().filter(|b| *b < 64);
             }
-            let declared = descriptor
+            let declared: Vec<usize> = descriptor
                 .descriptor_proto()
                 .field
                 .iter()
@@ -193,11 +197,16 @@ fn build() -> WireSchema {
                         .position(|ours| i64::from(ours.number) == i64::from(f.number()))
                 })
                 .collect();
+            let mut rank = vec![0; fields.len()];
+            for (index, &position) in declared.iter().enumerate() {
+                rank[position] = index;
+            }
             let required_count = fields.iter().filter(|f| f.required).count();
             MessageInfo {
                 full_name: descriptor.full_name().to_string(),
                 fields,
                 declared,
+                rank,
                 required_count,
             }
         })
@@ -243,6 +252,7 @@ fn field_info(
     FieldInfo {
         number: field.number(),
         name: field.name().to_string(),
+        json_key: format!("{}:", serde_json::Value::from(field.name())),
         kind,
         repeated: field.is_list(),
         required: field.cardinality() == Cardinality::Required,

@@ -16,17 +16,26 @@ use crate::wire_schema::{FieldInfo, FieldKind, MessageInfo, WireSchema};
 /// Appends the message of type `message` encoded in `bytes` to `out` as Mesos JSON.
 pub(super) fn write_message(schema: &WireSchema, message: usize, bytes: &[u8], out: &mut Vec<u8>) {
     let info = &schema.messages[message];
+    // Occurrences by declaration rank. prost writes fields in declaration order, so the
+    // sort (stable: a field's occurrences keep their order) is rarely needed.
     let mut occurrences = gather(info, bytes);
-    // Stable: the occurrences of one field keep their order.
-    occurrences.sort_by_key(|(position, _)| *position);
+    for occurrence in &mut occurrences {
+        occurrence.0 = info.rank[occurrence.0];
+    }
+    if !occurrences.is_sorted_by_key(|(rank, _)| *rank) {
+        occurrences.sort_by_key(|(rank, _)| *rank);
+    }
 
     out.push(b'{');
     let mut first = true;
-    for &position in &info.declared {
+    let mut next = 0;
+    for (rank, &position) in info.declared.iter().enumerate() {
         let field = &info.fields[position];
-        let start = occurrences.partition_point(|(p, _)| *p < position);
-        let end = occurrences.partition_point(|(p, _)| *p <= position);
-        let items = &occurrences[start..end];
+        let start = next;
+        while next < occurrences.len() && occurrences[next].0 == rank {
+            next += 1;
+        }
+        let items = &occurrences[start..next];
         if items.is_empty() && field.written_default.is_none() {
             continue;
         }
@@ -34,8 +43,7 @@ pub(super) fn write_message(schema: &WireSchema, message: usize, bytes: &[u8], o
             out.push(b',');
         }
         first = false;
-        write_str(&field.name, out);
-        out.push(b':');
+        out.extend_from_slice(field.json_key.as_bytes());
         match (items.last(), &field.written_default) {
             (None, Some(default)) => write_default(schema, field.kind, default, out),
             (None, None) => {}
@@ -269,14 +277,20 @@ fn write_float(value: f64, out: &mut Vec<u8>) {
     }
 }
 
-fn write_number(value: impl serde::Serialize, out: &mut Vec<u8>) {
-    // Writing an integer into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, &value);
+fn write_number(value: impl itoa::Integer, out: &mut Vec<u8>) {
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 fn write_str(text: &str, out: &mut Vec<u8>) {
-    // serde_json escapes as JSON requires; writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(out, text);
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        // Nothing to escape: the common case of ids, names and enum values.
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // serde_json escapes as JSON requires; writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, text);
+    }
 }
 
 fn bool_text(value: bool) -> &'static [u8] {
