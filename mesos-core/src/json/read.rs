@@ -20,15 +20,23 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Where the reader is: the schema and the path to the value being read.
-pub(super) struct Reader<'s> {
-    schema: &'s WireSchema,
-    trail: Vec<PathSegment>,
+/// One step of the path to the value being read, borrowing the JSON's own keys.
+#[derive(Clone, Copy)]
+enum Step<'j> {
+    Field(&'j str),
+    Index(usize),
+    Key(&'j str),
 }
 
-impl<'s> Reader<'s> {
+/// Where the reader is: the schema and the path to the value being read.
+pub(super) struct Reader<'s, 'j> {
+    schema: &'s WireSchema,
+    trail: Vec<Step<'j>>,
+}
+
+impl<'s, 'j> Reader<'s, 'j> {
     /// A reader at the root of a message.
-    pub(super) fn new(schema: &'s WireSchema) -> Reader<'s> {
+    pub(super) fn new(schema: &'s WireSchema) -> Reader<'s, 'j> {
         Reader {
             schema,
             trail: Vec::new(),
@@ -39,7 +47,7 @@ impl<'s> Reader<'s> {
     pub(super) fn message(
         &mut self,
         message: usize,
-        json: &Json,
+        json: &'j Json,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
         let info = &self.schema.messages[message];
@@ -52,12 +60,12 @@ impl<'s> Reader<'s> {
     fn object(
         &mut self,
         message: usize,
-        object: &Map<String, Json>,
+        object: &'j Map<String, Json>,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
         let info = &self.schema.messages[message];
         for (key, json) in object {
-            self.trail.push(PathSegment::Field(key.clone()));
+            self.trail.push(Step::Field(key));
             let Some(position) = info.position_by_name(key) else {
                 return Err(JsonError::UnknownField {
                     path: self.path(),
@@ -74,7 +82,7 @@ impl<'s> Reader<'s> {
                         return Err(self.wrong_type("a JSON array", json));
                     };
                     for (i, item) in items.iter().enumerate() {
-                        self.trail.push(PathSegment::Index(i));
+                        self.trail.push(Step::Index(i));
                         self.single(field, item, out)?;
                         self.trail.pop();
                     }
@@ -88,7 +96,12 @@ impl<'s> Reader<'s> {
     }
 
     /// A map field, written as a JSON object from key to value: each pair becomes an entry.
-    fn map(&mut self, field: &FieldInfo, json: &Json, out: &mut Vec<u8>) -> Result<(), JsonError> {
+    fn map(
+        &mut self,
+        field: &FieldInfo,
+        json: &'j Json,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
         let Json::Object(object) = json else {
             return Err(self.wrong_type("a JSON object (a map)", json));
         };
@@ -108,9 +121,9 @@ impl<'s> Reader<'s> {
             if item.is_null() {
                 continue;
             }
-            self.trail.push(PathSegment::Key(text.clone()));
+            self.trail.push(Step::Key(text));
             body.clear();
-            self.single(key_field, &Json::from(text.as_str()), &mut body)?;
+            self.scalar(key_field, &Json::from(text.as_str()), &mut body)?;
             self.single(value_field, item, &mut body)?;
             write_key(field.number, 2, out);
             write_varint(body.len() as u64, out);
@@ -126,18 +139,26 @@ impl<'s> Reader<'s> {
     fn single(
         &mut self,
         field: &FieldInfo,
-        json: &Json,
+        json: &'j Json,
         out: &mut Vec<u8>,
     ) -> Result<(), JsonError> {
+        if let FieldKind::Message(nested) = field.kind {
+            let mut body = Vec::new();
+            self.message(nested, json, &mut body)?;
+            write_key(field.number, 2, out);
+            write_varint(body.len() as u64, out);
+            out.extend_from_slice(&body);
+            Ok(())
+        } else {
+            self.scalar(field, json, out)
+        }
+    }
+
+    /// One value of a field that is not a message.
+    fn scalar(&self, field: &FieldInfo, json: &Json, out: &mut Vec<u8>) -> Result<(), JsonError> {
         let number = field.number;
         match field.kind {
-            FieldKind::Message(nested) => {
-                let mut body = Vec::new();
-                self.message(nested, json, &mut body)?;
-                write_key(number, 2, out);
-                write_varint(body.len() as u64, out);
-                out.extend_from_slice(&body);
-            }
+            FieldKind::Message(_) => return Err(self.wrong_type("a message", json)),
             FieldKind::Enum(e) => {
                 let enumeration = &self.schema.enums[e];
                 let known = match json {
@@ -298,7 +319,16 @@ impl<'s> Reader<'s> {
     }
 
     fn path(&self) -> FieldPath {
-        FieldPath(self.trail.clone())
+        FieldPath(
+            self.trail
+                .iter()
+                .map(|step| match *step {
+                    Step::Field(name) => PathSegment::Field(name.to_string()),
+                    Step::Index(index) => PathSegment::Index(index),
+                    Step::Key(key) => PathSegment::Key(key.to_string()),
+                })
+                .collect(),
+        )
     }
 
     fn invalid(&self, reason: String) -> JsonError {
