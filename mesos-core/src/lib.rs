@@ -2,6 +2,7 @@
 //!
 //! Everything with logic lives here; the daemons and bindings are thin layers over it.
 
+pub mod agent;
 pub mod allocator;
 pub mod flags;
 pub mod http;
