@@ -3,3 +3,4 @@
 //! For now only the containerizer (process launching and resource isolation) lives here.
 
 pub mod containerizer;
+pub mod fetcher;
