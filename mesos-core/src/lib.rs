@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod allocator;
 pub mod flags;
+mod frame;
 pub mod http;
 pub mod json;
 pub mod proto;

@@ -1,6 +1,9 @@
 //! The Mesos agent: runs tasks on a host.
 //!
-//! For now only the containerizer (process launching and resource isolation) lives here.
+//! So far the parts the agent will be built from: the containerizer (process launching and
+//! resource isolation), the fetcher (URIs into a sandbox) and the task status update
+//! manager (ordered, checkpointed, acknowledged updates).
 
 pub mod containerizer;
 pub mod fetcher;
+pub mod status_update;

@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
-use super::frame::{self, Frame};
 use super::lock::DirLock;
 use super::{apply_batch, operation, Operation, Registry, RegistryError, RegistryState};
+use crate::frame::{self, Frame};
 use crate::proto::mesos::internal::{Registry as RegistryProto, RegistryLogRecord};
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"MREGSNP1";

@@ -12,7 +12,6 @@
 //! nothing changed, on disk or in memory. `apply` returns only when the batch is durable.
 
 mod file;
-mod frame;
 mod lock;
 mod memory;
 pub mod operation;

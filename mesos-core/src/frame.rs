@@ -1,4 +1,5 @@
-//! Framing of records in registry files.
+//! Framing of records in the project's durable logs (the master's registry, the agent's
+//! status-update checkpoints).
 //!
 //! A record is a 12-byte header and a payload:
 //! `length: u32 LE | crc32(length bytes): u32 LE | crc32(payload): u32 LE | payload`.
