@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod allocator;
+mod durable_fs;
 pub mod flags;
 mod frame;
 pub mod http;

@@ -22,13 +22,14 @@
 //! other damage is a [`RegistryError::Corrupt`] naming the file and offset.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use prost::Message;
 
 use super::lock::DirLock;
 use super::{apply_batch, operation, Operation, Registry, RegistryError, RegistryState};
+use crate::durable_fs;
 use crate::frame::{self, Frame};
 use crate::proto::mesos::internal::{Registry as RegistryProto, RegistryLogRecord};
 
@@ -90,12 +91,7 @@ impl FileRegistry {
         options: FileRegistryOptions,
     ) -> Result<FileRegistry, RegistryError> {
         let dir = dir.into();
-        if !dir.is_dir() {
-            fs::create_dir_all(&dir).map_err(io("create directory", &dir))?;
-            if let Some(parent) = dir.parent() {
-                sync_dir(parent)?;
-            }
-        }
+        durable_fs::create_dirs(&dir).map_err(io("create directory", &dir))?;
         let lock = DirLock::acquire(&dir)?;
         Ok(FileRegistry {
             dir,
@@ -210,18 +206,12 @@ fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> RegistryError
 }
 
 fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("fsync directory", dir))
+    durable_fs::sync_dir(dir).map_err(io("fsync directory", dir))
 }
 
 /// Reads a whole file, or `None` if it does not exist.
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, RegistryError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io("read", path)(error)),
-    }
+    durable_fs::read_if_exists(path).map_err(io("read", path))
 }
 
 /// Writes `contents` to `<dir>/<name>` atomically and durably: a temp file, fsync,

@@ -15,6 +15,7 @@ use prost::Message;
 
 use super::stream::{Accepted, StreamState, UpdateUuid};
 use super::StatusUpdateError;
+use crate::durable_fs::{self, parent_of};
 use crate::frame::{self, Frame};
 use crate::proto::mesos::v1::{TaskId, TaskStatus};
 
@@ -84,45 +85,15 @@ fn corrupt(path: &Path, offset: usize, reason: impl Into<String>) -> StatusUpdat
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StatusUpdateError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("fsync directory", dir))
+    durable_fs::sync_dir(dir).map_err(io("fsync directory", dir))
 }
 
-fn parent_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-/// Creates `dir` and its missing ancestors, fsyncing the parent of each one created.
 fn create_dirs(dir: &Path) -> Result<(), StatusUpdateError> {
-    let mut missing = Vec::new();
-    let mut at = dir;
-    while !at.exists() {
-        missing.push(at);
-        match at.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => at = parent,
-            _ => break,
-        }
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    fs::create_dir_all(dir).map_err(io("create directory", dir))?;
-    for created in missing.iter().rev() {
-        sync_dir(parent_of(created))?;
-    }
-    Ok(())
+    durable_fs::create_dirs(dir).map_err(io("create directory", dir))
 }
 
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, StatusUpdateError> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io("read", path)(error)),
-    }
+    durable_fs::read_if_exists(path).map_err(io("read", path))
 }
 
 /// Whether `bytes` hold no record: empty, or a magic line cut short, or the magic alone.
