@@ -215,22 +215,17 @@ fn suppressed_roles_get_nothing() {
     h.check_books();
 }
 
+/// The harness holds 50,000 agents in memory and one pass offers every one of them
+/// (how fast is the allocator bench's business, not a test's).
 #[test]
-fn harness_builds_fifty_thousand_agents_quickly() {
-    let start = Instant::now();
+fn fifty_thousand_agents_are_all_offered() {
     let mut h = Harness::new(50_000, "cpus:16;mem:64000;disk:1000000;ports:[31000-32000]");
     for i in 0..100 {
         h.framework(&format!("f{i}"), &format!("role{}", i % 5));
     }
-    let built = start.elapsed();
-    let out = h.a.allocate(h.now);
+    let out = h.allocate();
     assert_eq!(out.len(), 50_000);
-    eprintln!(
-        "built 50,000 agents in {built:?}; allocated in {:?}",
-        start.elapsed() - built
-    );
-    // Generous bound: debug builds on a shared machine.
-    assert!(built < Duration::from_secs(30));
+    h.check_books();
 }
 
 /// One step of a random operation sequence.
