@@ -13,7 +13,7 @@ use crate::agent::containerizer::isolator::{
 };
 use crate::agent::containerizer::procfs;
 
-use super::{cgroup_err, CLEANUP_TIMEOUT};
+use super::{cgroup_err, require_controller, CLEANUP_TIMEOUT};
 
 const NAME: &str = "cgroups/cpu";
 
@@ -29,16 +29,7 @@ impl CgroupsCpuIsolator {
     /// Creates the isolator; `enable_cfs` also applies a hard CFS quota (Mesos'
     /// `--cgroups_enable_cfs`). Fails if the host has no cpu controller.
     pub fn new(cgroups: Arc<Cgroups>, enable_cfs: bool) -> Result<Self, IsolatorError> {
-        if !cgroups.has(Controller::Cpu) {
-            return Err(cgroup_err(
-                NAME,
-                "-",
-                CgroupsError::ControllerUnavailable {
-                    controller: Controller::Cpu,
-                    version: cgroups.version(),
-                },
-            ));
-        }
+        require_controller(NAME, &cgroups, Controller::Cpu)?;
         Ok(CgroupsCpuIsolator {
             cgroups,
             enable_cfs,

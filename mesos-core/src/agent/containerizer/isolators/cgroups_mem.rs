@@ -13,7 +13,7 @@ use crate::agent::containerizer::isolator::{
 };
 
 use super::cgroups_cpu::lock;
-use super::{cgroup_err, CLEANUP_TIMEOUT};
+use super::{cgroup_err, require_controller, CLEANUP_TIMEOUT};
 
 const NAME: &str = "cgroups/mem";
 
@@ -32,16 +32,7 @@ pub struct CgroupsMemIsolator {
 impl CgroupsMemIsolator {
     /// Creates the isolator. Fails if the host has no memory controller.
     pub fn new(cgroups: Arc<Cgroups>) -> Result<Self, IsolatorError> {
-        if !cgroups.has(Controller::Memory) {
-            return Err(cgroup_err(
-                NAME,
-                "-",
-                CgroupsError::ControllerUnavailable {
-                    controller: Controller::Memory,
-                    version: cgroups.version(),
-                },
-            ));
-        }
+        require_controller(NAME, &cgroups, Controller::Memory)?;
         Ok(CgroupsMemIsolator {
             cgroups,
             baseline: Mutex::new(HashMap::new()),

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::agent::containerizer::cgroups::formats;
-use crate::agent::containerizer::cgroups::{Cgroup, Cgroups, CgroupsError, Controller};
+use crate::agent::containerizer::cgroups::{Cgroup, Cgroups, Controller};
 use crate::agent::containerizer::isolator::{
     now_secs, Isolator, IsolatorError, Limitation, ResourceLimits, ResourceStatistics,
 };
 
-use super::{cgroup_err, CLEANUP_TIMEOUT};
+use super::{cgroup_err, require_controller, CLEANUP_TIMEOUT};
 
 const NAME: &str = "cgroups/pids";
 
@@ -21,16 +21,7 @@ pub struct CgroupsPidsIsolator {
 impl CgroupsPidsIsolator {
     /// Creates the isolator. Fails if the host has no pids controller.
     pub fn new(cgroups: Arc<Cgroups>) -> Result<Self, IsolatorError> {
-        if !cgroups.has(Controller::Pids) {
-            return Err(cgroup_err(
-                NAME,
-                "-",
-                CgroupsError::ControllerUnavailable {
-                    controller: Controller::Pids,
-                    version: cgroups.version(),
-                },
-            ));
-        }
+        require_controller(NAME, &cgroups, Controller::Pids)?;
         Ok(CgroupsPidsIsolator { cgroups })
     }
 

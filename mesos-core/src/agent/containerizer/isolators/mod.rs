@@ -8,7 +8,7 @@ pub mod posix;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::cgroups::{Cgroups, CgroupsError};
+use super::cgroups::{Cgroups, CgroupsError, Controller};
 use super::isolator::{Isolator, IsolatorError};
 
 pub use cgroups_cpu::CgroupsCpuIsolator;
@@ -29,6 +29,25 @@ pub(crate) fn cgroup_err(
         container: container.to_string(),
         source,
     }
+}
+
+/// Fails with `isolator`'s error when the host's cgroups lack `controller`.
+pub(crate) fn require_controller(
+    isolator: &'static str,
+    cgroups: &Cgroups,
+    controller: Controller,
+) -> Result<(), IsolatorError> {
+    if cgroups.has(controller) {
+        return Ok(());
+    }
+    Err(cgroup_err(
+        isolator,
+        "-",
+        CgroupsError::ControllerUnavailable {
+            controller,
+            version: cgroups.version(),
+        },
+    ))
 }
 
 /// One entry of `--isolation`.
