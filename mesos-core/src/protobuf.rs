@@ -4,8 +4,9 @@
 //! rejects such a message, naming the missing fields, so a client gets the same answer from
 //! us as from Mesos.
 
-use crate::schema::{descriptor_of, join_paths, FieldPath};
+use crate::schema::{join_paths, FieldPath};
 use crate::wire_check;
+use crate::wire_schema::wire_schema;
 use prost::Message;
 
 /// Why protobuf bytes could not be decoded into a Mesos message.
@@ -31,16 +32,20 @@ pub enum ProtobufError {
 
 /// Decodes `bytes` as a `T`, rejecting malformed input and missing required fields.
 pub fn decode<T: Message + prost::Name + Default>(bytes: &[u8]) -> Result<T, ProtobufError> {
-    let descriptor = descriptor_of::<T>();
-    let malformed = |source| ProtobufError::Malformed {
-        message: T::full_name(),
+    let name = T::full_name();
+    let message = T::decode(bytes).map_err(|source| ProtobufError::Malformed {
+        message: name.clone(),
         source,
-    };
-    let message = T::decode(bytes).map_err(malformed)?;
-    let missing = wire_check::missing_required(&descriptor, bytes);
+    })?;
+    let schema = wire_schema();
+    // Every generated type is in the tables; a type that is not has nothing to check.
+    let missing = schema
+        .message_index(&name)
+        .map(|index| wire_check::missing_required_at(schema, index, bytes))
+        .unwrap_or_default();
     if !missing.is_empty() {
         return Err(ProtobufError::MissingRequired {
-            message: T::full_name(),
+            message: name,
             fields: missing,
         });
     }
