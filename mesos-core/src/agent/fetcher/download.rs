@@ -58,14 +58,64 @@ fn io(uri: &str, context: String) -> impl FnOnce(std::io::Error) -> FetchError +
     }
 }
 
-async fn create(uri: &str, part: &Path) -> Result<tokio::fs::File, FetchError> {
-    tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(part)
-        .await
-        .map_err(io(uri, format!("creating {}", part.display())))
+/// The open temporary file a fetch writes into, refusing to grow past the size limit.
+struct LimitedWriter<'a> {
+    uri: &'a str,
+    part: &'a Path,
+    file: tokio::fs::File,
+    written: u64,
+    limit: Option<u64>,
+}
+
+impl<'a> LimitedWriter<'a> {
+    async fn create(
+        uri: &'a str,
+        part: &'a Path,
+        limit: Option<u64>,
+    ) -> Result<LimitedWriter<'a>, FetchError> {
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(part)
+            .await
+            .map_err(io(uri, format!("creating {}", part.display())))?;
+        Ok(LimitedWriter {
+            uri,
+            part,
+            file,
+            written: 0,
+            limit,
+        })
+    }
+
+    /// Appends `bytes`, or fails once the total would pass the limit.
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), FetchError> {
+        self.written = self.written.saturating_add(bytes.len() as u64);
+        if let Some(limit) = self.limit.filter(|limit| self.written > *limit) {
+            return Err(too_big(self.uri, limit));
+        }
+        self.file
+            .write_all(bytes)
+            .await
+            .map_err(io(self.uri, format!("writing {}", self.part.display())))
+    }
+
+    /// Flushes the file; returns the number of bytes written.
+    async fn finish(mut self) -> Result<u64, FetchError> {
+        self.file
+            .flush()
+            .await
+            .map_err(io(self.uri, format!("writing {}", self.part.display())))?;
+        Ok(self.written)
+    }
+}
+
+fn too_big(uri: &str, limit: u64) -> FetchError {
+    FetchError::SizeLimitExceeded {
+        uri: uri.to_string(),
+        limit,
+    }
 }
 
 /// Formats a client error with its chain of causes.
@@ -92,10 +142,6 @@ pub(crate) async fn http(
         uri: uri.to_string(),
         reason: describe(&e),
     };
-    let too_big = |limit| FetchError::SizeLimitExceeded {
-        uri: uri.to_string(),
-        limit,
-    };
     let mut response = client.get(url).send().await.map_err(http_err)?;
     let status = response.status();
     if !status.is_success() {
@@ -106,26 +152,14 @@ pub(crate) async fn http(
     }
     if let (Some(limit), Some(len)) = (max_size, response.content_length()) {
         if len > limit {
-            return Err(too_big(limit));
+            return Err(too_big(uri, limit));
         }
     }
-    let mut file = create(uri, part).await?;
-    let mut written: u64 = 0;
+    let mut out = LimitedWriter::create(uri, part, max_size).await?;
     while let Some(chunk) = response.chunk().await.map_err(http_err)? {
-        written = written.saturating_add(chunk.len() as u64);
-        if let Some(limit) = max_size {
-            if written > limit {
-                return Err(too_big(limit));
-            }
-        }
-        file.write_all(&chunk)
-            .await
-            .map_err(io(uri, format!("writing {}", part.display())))?;
+        out.write(&chunk).await?;
     }
-    file.flush()
-        .await
-        .map_err(io(uri, format!("writing {}", part.display())))?;
-    Ok(written)
+    out.finish().await
 }
 
 /// Copies the local file `source` into `part`; returns the number of bytes written.
@@ -144,21 +178,16 @@ pub(crate) async fn local(
             reason: format!("{} is not a regular file", source.display()),
         });
     }
-    let too_big = |limit| FetchError::SizeLimitExceeded {
-        uri: uri.to_string(),
-        limit,
-    };
     if let Some(limit) = max_size {
         if metadata.len() > limit {
-            return Err(too_big(limit));
+            return Err(too_big(uri, limit));
         }
     }
     let mut input = tokio::fs::File::open(source)
         .await
         .map_err(io(uri, format!("opening {}", source.display())))?;
-    let mut file = create(uri, part).await?;
+    let mut out = LimitedWriter::create(uri, part, max_size).await?;
     let mut buf = vec![0u8; 64 * 1024];
-    let mut written: u64 = 0;
     loop {
         let n = input
             .read(&mut buf)
@@ -167,18 +196,7 @@ pub(crate) async fn local(
         if n == 0 {
             break;
         }
-        written = written.saturating_add(n as u64);
-        if let Some(limit) = max_size {
-            if written > limit {
-                return Err(too_big(limit));
-            }
-        }
-        file.write_all(&buf[..n])
-            .await
-            .map_err(io(uri, format!("writing {}", part.display())))?;
+        out.write(&buf[..n]).await?;
     }
-    file.flush()
-        .await
-        .map_err(io(uri, format!("writing {}", part.display())))?;
-    Ok(written)
+    out.finish().await
 }
