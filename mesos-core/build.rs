@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 const PROTOS: &[&str] = &[
+    "proto/mesos/internal/agent.proto",
     "proto/mesos/internal/registry.proto",
     "proto/mesos/mesos.proto",
     "proto/mesos/v1/mesos.proto",

@@ -9,6 +9,7 @@ pub mod flags;
 mod frame;
 pub mod http;
 pub mod json;
+pub mod master;
 pub mod proto;
 pub mod protobuf;
 mod protowire;
