@@ -559,6 +559,66 @@ impl Allocator {
         Ok(())
     }
 
+    /// Converts part of what `framework` holds on `agent`: `from` (allocated form, held by
+    /// it) becomes `to` (allocated form), and the agent's total follows. This is how an
+    /// accepted RESERVE, UNRESERVE, CREATE or DESTROY changes offered resources in place.
+    pub fn update_allocation(
+        &mut self,
+        framework: &FrameworkId,
+        agent: &AgentId,
+        from: &Resources,
+        to: &Resources,
+    ) -> Result<()> {
+        let f = self.framework_slot(framework)?;
+        let a = self.agent_slot(agent)?;
+        if !self
+            .agent(a)
+            .allocated
+            .get(&f)
+            .is_some_and(|held| held.contains(from))
+        {
+            return Err(AllocatorError::NotAllocated {
+                framework: framework.clone(),
+                agent: agent.clone(),
+                resources: from.to_string(),
+            });
+        }
+        let mut from_plain = from.clone();
+        from_plain.unallocate();
+        let mut to_plain = to.clone();
+        to_plain.unallocate();
+        let old_total = &self.agent(a).spec.total;
+        if !old_total.contains(&from_plain) {
+            return Err(AllocatorError::InvalidResources {
+                agent: agent.clone(),
+                reason: format!("{from_plain} is not within total {old_total}"),
+            });
+        }
+        let new_total = &(old_total - &from_plain) + &to_plain;
+        self.untrack(f, from);
+        let emptied = {
+            let held = self
+                .agent_mut(a)
+                .allocated
+                .get_mut(&f)
+                .expect("checked above");
+            *held -= from;
+            held.is_empty()
+        };
+        if emptied {
+            self.agent_mut(a).allocated.remove(&f);
+            self.framework_mut(f).agents.remove(&a);
+        }
+        let mut record = self.agents[a as usize].take().expect("live agent slot");
+        self.uninstall_total(&record);
+        record.available = &(&new_total - &record.allocated_sum()) - &to_plain;
+        record.spec.total = new_total;
+        self.install_total(&mut record);
+        self.agents[a as usize] = Some(record);
+        self.take_allocation(f, a, to);
+        Ok(())
+    }
+
     /// Stops offering an agent (draining, maintenance); its allocations are kept.
     pub fn deactivate_agent(&mut self, id: &AgentId) -> Result<()> {
         let a = self.agent_slot(id)?;

@@ -27,4 +27,4 @@ pub use negotiate::{
     stream_format_of, Format, StreamFormat,
 };
 pub use server::{HttpServer, ServerError, ShutdownHandle};
-pub use stream::{event_stream, event_stream_from, MESOS_STREAM_ID};
+pub use stream::{event_stream, event_stream_from, unbounded_event_stream, MESOS_STREAM_ID};

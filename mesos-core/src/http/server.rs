@@ -108,9 +108,16 @@ impl HttpServer {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
+        HttpServer::serve(listener, router)
+    }
+
+    /// Serves `router` on an already bound listener (when the caller needs the address
+    /// before the router exists) until shut down. Must be called within a Tokio runtime.
+    pub fn serve(listener: TcpListener, router: Router) -> Result<HttpServer, ServerError> {
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
         let shutdown = ShutdownHandle::new();
         let signal = shutdown.clone();
         // Small RecordIO records must not wait for Nagle's algorithm.

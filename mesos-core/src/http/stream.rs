@@ -42,6 +42,19 @@ where
     event_stream_from(format, ReceiverStream(events), extra_headers)
 }
 
+/// [`event_stream`] over an unbounded channel: for producers that must never wait on a
+/// slow reader (the master's single owner task).
+pub fn unbounded_event_stream<T>(
+    format: StreamFormat,
+    events: mpsc::UnboundedReceiver<T>,
+    extra_headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+) -> Response
+where
+    T: Message + prost::Name + Send + 'static,
+{
+    event_stream_from(format, UnboundedReceiverStream(events), extra_headers)
+}
+
 /// [`event_stream`] over any [`Stream`] of messages; the response ends when it does.
 pub fn event_stream_from<T, S>(
     format: StreamFormat,
@@ -84,6 +97,17 @@ pub fn frame<T: Message + prost::Name>(format: StreamFormat, message: &T) -> Byt
 struct ReceiverStream<T>(mpsc::Receiver<T>);
 
 impl<T> Stream for ReceiverStream<T> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// A `Stream` over an unbounded channel receiver.
+struct UnboundedReceiverStream<T>(mpsc::UnboundedReceiver<T>);
+
+impl<T> Stream for UnboundedReceiverStream<T> {
     type Item = T;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
