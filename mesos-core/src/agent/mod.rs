@@ -6,4 +6,5 @@
 
 pub mod containerizer;
 pub mod fetcher;
+pub mod simulated;
 pub mod status_update;

@@ -1,0 +1,604 @@
+//! A simulated agent: speaks the master<->agent protocol (`mesos.internal`) like a real
+//! agent but runs nothing. Tasks it is given report TASK_RUNNING at once and, if asked,
+//! TASK_FINISHED after a delay; kills report TASK_KILLED. Each task's updates are sent one
+//! at a time, the next only after the framework acknowledged the previous, as the real
+//! status-update manager does, and unacknowledged updates are retried.
+//!
+//! It exists for tests and benchmarks of the master: thousands of them fit in one process.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prost::Message;
+use tokio::task::JoinHandle;
+
+use crate::proto::mesos::internal::{agent_call, agent_event, AgentCall, AgentEvent};
+use crate::proto::mesos::v1::{
+    task_status, AgentId, AgentInfo, FrameworkId, FrameworkInfo, Resource, Task, TaskId, TaskState,
+    TaskStatus,
+};
+use crate::recordio;
+
+/// The header carrying the agent connection's stream id (see `agent.proto`).
+const AGENT_STREAM_ID: &str = "agent-stream-id";
+
+/// How a simulated agent behaves.
+#[derive(Debug, Clone)]
+pub struct SimulatedAgentOptions {
+    /// Its hostname.
+    pub hostname: String,
+    /// Its total resources.
+    pub resources: Vec<Resource>,
+    /// Report TASK_FINISHED this long after TASK_RUNNING; `None`: tasks run until killed.
+    pub finish_after: Option<Duration>,
+    /// Resend an unacknowledged update after this long.
+    pub retry_interval: Duration,
+}
+
+impl SimulatedAgentOptions {
+    /// An agent with `resources` (Mesos text form, e.g. `cpus:4;mem:4096`) whose tasks run
+    /// until killed.
+    pub fn new(hostname: impl Into<String>, resources: &str) -> Result<Self, String> {
+        let resources = crate::resources::parse_resources(resources, "*")
+            .map_err(|e| e.to_string())?
+            .to_protos();
+        Ok(SimulatedAgentOptions {
+            hostname: hostname.into(),
+            resources,
+            finish_after: None,
+            retry_interval: Duration::from_secs(10),
+        })
+    }
+}
+
+/// Why a simulated agent could not (re-)register.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatedAgentError {
+    /// The HTTP request failed.
+    #[error("request to the master failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The master refused the registration.
+    #[error("the master refused the registration: {status} {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The master's reason.
+        body: String,
+    },
+    /// The stream did not start with REGISTERED.
+    #[error("the master's stream is not as expected: {0}")]
+    Protocol(String),
+}
+
+/// One task the simulated agent runs.
+#[derive(Debug, Clone)]
+struct SimTask {
+    task: Task,
+    /// Updates not yet sent, in order.
+    pending: VecDeque<TaskStatus>,
+    /// The update sent and not yet acknowledged.
+    unacked: Option<TaskStatus>,
+}
+
+/// What the agent's tasks look like now, shared with its event loop.
+#[derive(Debug, Default)]
+struct Shared {
+    tasks: BTreeMap<(String, String), SimTask>,
+    frameworks: BTreeMap<String, FrameworkInfo>,
+    stream_id: String,
+}
+
+/// A running simulated agent.
+#[derive(Debug)]
+pub struct SimulatedAgent {
+    id: String,
+    shared: Arc<Mutex<Shared>>,
+    answer_pings: Arc<AtomicBool>,
+    acknowledged: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for SimulatedAgent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sends calls to the master for one agent.
+#[derive(Debug, Clone)]
+struct Caller {
+    client: reqwest::Client,
+    url: String,
+    agent_id: String,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Caller {
+    async fn send(&self, call: AgentCall) {
+        let stream_id = self.shared.lock().expect("lock").stream_id.clone();
+        let _ = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/x-protobuf")
+            .header(AGENT_STREAM_ID, stream_id)
+            .body(call.encode_to_vec())
+            .send()
+            .await;
+    }
+
+    fn call(&self, kind: agent_call::Type) -> AgentCall {
+        AgentCall {
+            r#type: Some(kind as i32),
+            agent_id: Some(AgentId {
+                value: self.agent_id.clone(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    async fn send_update(&self, framework: &str, status: TaskStatus) {
+        let call = AgentCall {
+            status_update: Some(agent_call::StatusUpdate {
+                framework_id: FrameworkId {
+                    value: framework.to_string(),
+                },
+                status,
+            }),
+            ..self.call(agent_call::Type::StatusUpdate)
+        };
+        self.send(call).await;
+    }
+}
+
+fn status(task: &Task, state: TaskState, reason: Option<task_status::Reason>) -> TaskStatus {
+    TaskStatus {
+        task_id: task.task_id.clone(),
+        state: state as i32,
+        source: Some(task_status::Source::Executor as i32),
+        reason: reason.map(|r| r as i32),
+        agent_id: Some(task.agent_id.clone()),
+        executor_id: task.executor_id.clone(),
+        timestamp: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs_f64()),
+        uuid: Some(uuid::Uuid::new_v4().as_bytes().to_vec()),
+        ..Default::default()
+    }
+}
+
+/// An open registration: the stream, its decoder (holding what was read past the first
+/// event), the stream id and the agent id.
+struct Registration {
+    response: reqwest::Response,
+    decoder: recordio::Decoder,
+    stream_id: String,
+    agent_id: String,
+}
+
+/// POSTs a REGISTER and reads the REGISTERED event.
+async fn register(
+    client: &reqwest::Client,
+    url: &str,
+    register: agent_call::Register,
+) -> Result<Registration, SimulatedAgentError> {
+    let call = AgentCall {
+        r#type: Some(agent_call::Type::Register as i32),
+        register: Some(register),
+        ..Default::default()
+    };
+    let mut response = client
+        .post(url)
+        .header("content-type", "application/x-protobuf")
+        .body(call.encode_to_vec())
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        return Err(SimulatedAgentError::Refused { status, body });
+    }
+    let stream_id = response
+        .headers()
+        .get(AGENT_STREAM_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut decoder = recordio::Decoder::default();
+    let first = loop {
+        if let Some(record) = decoder
+            .next_record()
+            .map_err(|e| SimulatedAgentError::Protocol(e.to_string()))?
+        {
+            break record;
+        }
+        let chunk = response
+            .chunk()
+            .await?
+            .ok_or_else(|| SimulatedAgentError::Protocol("stream ended".into()))?;
+        decoder.push(&chunk);
+    };
+    let registered = AgentEvent::decode(first)
+        .ok()
+        .and_then(|e| e.registered)
+        .ok_or_else(|| SimulatedAgentError::Protocol("first event is not REGISTERED".into()))?;
+    Ok(Registration {
+        response,
+        decoder,
+        stream_id,
+        agent_id: registered.agent_id.value,
+    })
+}
+
+impl SimulatedAgent {
+    /// Registers with the master at `master` and starts answering it. When the master's
+    /// stream ends (the master restarted), the agent re-registers with its id and tasks,
+    /// retrying until it succeeds.
+    pub async fn start(
+        client: reqwest::Client,
+        master: SocketAddr,
+        options: SimulatedAgentOptions,
+    ) -> Result<SimulatedAgent, SimulatedAgentError> {
+        let url = format!("http://{master}/master/internal/agent");
+        let info = AgentInfo {
+            hostname: options.hostname.clone(),
+            resources: options.resources.clone(),
+            ..Default::default()
+        };
+        let registration = register(
+            &client,
+            &url,
+            agent_call::Register {
+                agent_info: info,
+                version: Some(crate::MESOS_WIRE_VERSION.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let id = registration.agent_id.clone();
+        let shared = Arc::new(Mutex::new(Shared {
+            tasks: BTreeMap::new(),
+            frameworks: BTreeMap::new(),
+            stream_id: registration.stream_id.clone(),
+        }));
+        let answer_pings = Arc::new(AtomicBool::new(true));
+        let acknowledged = Arc::new(AtomicU64::new(0));
+        let caller = Caller {
+            client,
+            url,
+            agent_id: id.clone(),
+            shared: shared.clone(),
+        };
+        let task = tokio::spawn(run(
+            registration,
+            caller,
+            options,
+            answer_pings.clone(),
+            acknowledged.clone(),
+        ));
+        Ok(SimulatedAgent {
+            id,
+            shared,
+            answer_pings,
+            acknowledged,
+            task,
+        })
+    }
+
+    /// The agent id the master gave it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its tasks with their latest states.
+    pub fn tasks(&self) -> Vec<(String, String, TaskState)> {
+        let shared = self.shared.lock().expect("lock");
+        shared
+            .tasks
+            .iter()
+            .map(|((f, t), task)| {
+                (
+                    f.clone(),
+                    t.clone(),
+                    TaskState::try_from(task.task.state).unwrap_or(TaskState::TaskStaging),
+                )
+            })
+            .collect()
+    }
+
+    /// How many status updates the frameworks have acknowledged.
+    pub fn acknowledged(&self) -> u64 {
+        self.acknowledged.load(Ordering::Relaxed)
+    }
+
+    /// Stops (or resumes) answering health pings, as a partitioned agent would.
+    pub fn answer_pings(&self, answer: bool) {
+        self.answer_pings.store(answer, Ordering::Relaxed);
+    }
+
+    /// Whether its connection to the master is still open.
+    pub fn is_connected(&self) -> bool {
+        !self.task.is_finished()
+    }
+}
+
+/// Serves registrations one after the other: reads the master's events until the stream
+/// ends, then re-registers with the agent id, its tasks and their frameworks.
+async fn run(
+    mut registration: Registration,
+    caller: Caller,
+    options: SimulatedAgentOptions,
+    answer_pings: Arc<AtomicBool>,
+    acknowledged: Arc<AtomicU64>,
+) {
+    let retrier = tokio::spawn(retry_unacknowledged(caller.clone(), options.retry_interval));
+    loop {
+        serve(
+            registration,
+            &caller,
+            &options,
+            &answer_pings,
+            &acknowledged,
+        )
+        .await;
+        registration = loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let again = {
+                let shared = caller.shared.lock().expect("lock");
+                agent_call::Register {
+                    agent_info: AgentInfo {
+                        hostname: options.hostname.clone(),
+                        resources: options.resources.clone(),
+                        id: Some(AgentId {
+                            value: caller.agent_id.clone(),
+                        }),
+                        ..Default::default()
+                    },
+                    version: Some(crate::MESOS_WIRE_VERSION.to_string()),
+                    tasks: shared.tasks.values().map(|t| t.task.clone()).collect(),
+                    frameworks: shared.frameworks.values().cloned().collect(),
+                    ..Default::default()
+                }
+            };
+            match register(&caller.client, &caller.url, again).await {
+                Ok(r) => break r,
+                Err(SimulatedAgentError::Refused { status: 403, .. }) => {
+                    retrier.abort();
+                    return;
+                }
+                Err(_) => continue,
+            }
+        };
+        caller.shared.lock().expect("lock").stream_id = registration.stream_id.clone();
+        // Updates not acknowledged before the master went away are sent again.
+        let unacked = unacknowledged(&caller);
+        for (framework, status) in unacked {
+            caller.send_update(&framework, status).await;
+        }
+    }
+}
+
+/// The updates sent and not acknowledged, with their frameworks.
+fn unacknowledged(caller: &Caller) -> Vec<(String, TaskStatus)> {
+    let shared = caller.shared.lock().expect("lock");
+    shared
+        .tasks
+        .iter()
+        .filter_map(|((f, _), t)| t.unacked.clone().map(|u| (f.clone(), u)))
+        .collect()
+}
+
+/// Resends unacknowledged updates every `interval`.
+async fn retry_unacknowledged(caller: Caller, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        for (framework, status) in unacknowledged(&caller) {
+            caller.send_update(&framework, status).await;
+        }
+    }
+}
+
+/// Reads one registration's events and answers them until the stream ends.
+async fn serve(
+    registration: Registration,
+    caller: &Caller,
+    options: &SimulatedAgentOptions,
+    answer_pings: &AtomicBool,
+    acknowledged: &AtomicU64,
+) {
+    let Registration {
+        mut response,
+        mut decoder,
+        ..
+    } = registration;
+    loop {
+        loop {
+            match decoder.next_record() {
+                Ok(Some(record)) => {
+                    if let Ok(event) = AgentEvent::decode(record) {
+                        handle(caller, options, answer_pings, acknowledged, event).await;
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        match response.chunk().await {
+            Ok(Some(chunk)) => decoder.push(&chunk),
+            _ => return,
+        }
+    }
+}
+
+/// Queues `update` for a task and sends it if nothing is awaiting acknowledgement.
+async fn push_update(caller: &Caller, key: (String, String), update: TaskStatus) {
+    let send = {
+        let mut shared = caller.shared.lock().expect("lock");
+        let Some(task) = shared.tasks.get_mut(&key) else {
+            return;
+        };
+        task.task.state = update.state;
+        if task.unacked.is_none() {
+            task.unacked = Some(update.clone());
+            Some(update)
+        } else {
+            task.pending.push_back(update);
+            None
+        }
+    };
+    if let Some(update) = send {
+        caller.send_update(&key.0, update).await;
+    }
+}
+
+async fn handle(
+    caller: &Caller,
+    options: &SimulatedAgentOptions,
+    answer_pings: &AtomicBool,
+    acknowledged: &AtomicU64,
+    event: AgentEvent,
+) {
+    let kind = agent_event::Type::try_from(event.r#type.unwrap_or(0))
+        .unwrap_or(agent_event::Type::Unknown);
+    match kind {
+        agent_event::Type::Ping => {
+            if let (true, Some(ping)) = (answer_pings.load(Ordering::Relaxed), event.ping) {
+                let call = AgentCall {
+                    pong: Some(agent_call::Pong {
+                        sequence: ping.sequence,
+                    }),
+                    ..caller.call(agent_call::Type::Pong)
+                };
+                caller.send(call).await;
+            }
+        }
+        agent_event::Type::RunTask => {
+            if let Some(run) = event.run_task {
+                let framework = remember_framework(caller, run.framework);
+                start_task(caller, options, &framework, run.task).await;
+            }
+        }
+        agent_event::Type::RunTaskGroup => {
+            if let Some(run) = event.run_task_group {
+                let framework = remember_framework(caller, run.framework);
+                for mut task in run.task_group.tasks {
+                    task.executor = Some(run.executor.clone());
+                    start_task(caller, options, &framework, task).await;
+                }
+            }
+        }
+        agent_event::Type::KillTask => {
+            if let Some(kill) = event.kill_task {
+                let key = (kill.framework_id.value, kill.task_id.value);
+                let task = caller
+                    .shared
+                    .lock()
+                    .expect("lock")
+                    .tasks
+                    .get(&key)
+                    .map(|t| t.task.clone());
+                if let Some(task) = task {
+                    let killed = status(&task, TaskState::TaskKilled, None);
+                    push_update(caller, key, killed).await;
+                }
+            }
+        }
+        agent_event::Type::Acknowledge => {
+            if let Some(ack) = event.acknowledge {
+                acknowledged.fetch_add(1, Ordering::Relaxed);
+                let key = (ack.framework_id.value, ack.task_id.value);
+                let next = {
+                    let mut shared = caller.shared.lock().expect("lock");
+                    let Some(task) = shared.tasks.get_mut(&key) else {
+                        return;
+                    };
+                    if task.unacked.as_ref().and_then(|u| u.uuid.as_deref()) != Some(&ack.uuid) {
+                        return;
+                    }
+                    task.unacked = task.pending.pop_front();
+                    let next = task.unacked.clone();
+                    if next.is_none() && crate::master::is_terminal(task.task.state) {
+                        shared.tasks.remove(&key);
+                    }
+                    next
+                };
+                if let Some(update) = next {
+                    caller.send_update(&key.0, update).await;
+                }
+            }
+        }
+        agent_event::Type::ShutdownFramework => {
+            if let Some(shutdown) = event.shutdown_framework {
+                let framework = shutdown.framework_id.value;
+                let mut shared = caller.shared.lock().expect("lock");
+                shared.tasks.retain(|(f, _), _| *f != framework);
+                shared.frameworks.remove(&framework);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keeps a framework's info for re-registration; returns its id.
+fn remember_framework(caller: &Caller, info: FrameworkInfo) -> String {
+    let id = info
+        .id
+        .as_ref()
+        .map(|i| i.value.clone())
+        .unwrap_or_default();
+    caller
+        .shared
+        .lock()
+        .expect("lock")
+        .frameworks
+        .insert(id.clone(), info);
+    id
+}
+
+async fn start_task(
+    caller: &Caller,
+    options: &SimulatedAgentOptions,
+    framework: &str,
+    info: crate::proto::mesos::v1::TaskInfo,
+) {
+    let key = (framework.to_string(), info.task_id.value.clone());
+    let task = Task {
+        name: info.name.clone(),
+        task_id: TaskId {
+            value: info.task_id.value.clone(),
+        },
+        framework_id: FrameworkId {
+            value: framework.to_string(),
+        },
+        executor_id: info.executor.as_ref().map(|e| e.executor_id.clone()),
+        agent_id: info.agent_id.clone(),
+        state: TaskState::TaskStaging as i32,
+        resources: info.resources.clone(),
+        ..Default::default()
+    };
+    caller.shared.lock().expect("lock").tasks.insert(
+        key.clone(),
+        SimTask {
+            task: task.clone(),
+            pending: VecDeque::new(),
+            unacked: None,
+        },
+    );
+    push_update(
+        caller,
+        key.clone(),
+        status(&task, TaskState::TaskRunning, None),
+    )
+    .await;
+    if let Some(after) = options.finish_after {
+        let caller = caller.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let finished = status(&task, TaskState::TaskFinished, None);
+            push_update(&caller, key, finished).await;
+        });
+    }
+}
