@@ -1,0 +1,252 @@
+//! The master's JSON endpoints over HTTP: `/master/state`, `/master/state-summary`,
+//! `/master/frameworks`, `/master/slaves`, `/master/tasks`, `/master/roles`,
+//! `/master/redirect`, `/master/teardown`, `/metrics/snapshot`, `/metrics/prometheus` and
+//! `/flags`.
+//!
+//! The owner task only copies out the v1 state (`GetState` and friends); rendering the
+//! JSON happens in the request's own task, so a large `/master/state` does not stall the
+//! master.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value as Json;
+
+use super::json_endpoints::{
+    frameworks_json, roles_json, slaves_json, state_json, state_summary_json, tasks_json,
+    MasterSnapshot, RoleDetails, TasksQuery,
+};
+use super::metrics::{prometheus_text, snapshot_json};
+use super::runtime::MasterHandle;
+use super::state::MasterState;
+use crate::http::{mesos_405, version_info, HttpError};
+use crate::proto::mesos::v1::master::response::{GetAgents, GetRoles, GetState};
+use crate::proto::mesos::v1::{value, MasterInfo, Resource};
+
+type Params = Query<BTreeMap<String, String>>;
+
+/// The JSON endpoint routes.
+pub(super) fn routes(handle: MasterHandle) -> Router {
+    let read = |router| mesos_405(router, &[Method::GET]);
+    Router::new()
+        .route("/master/state", read(get(state)))
+        .route("/master/state.json", read(get(state)))
+        .route("/master/state-summary", read(get(state_summary)))
+        .route("/master/frameworks", read(get(frameworks)))
+        .route("/master/slaves", read(get(slaves)))
+        .route("/master/tasks", read(get(tasks)))
+        .route("/master/tasks.json", read(get(tasks)))
+        .route("/master/roles", read(get(roles)))
+        .route("/master/roles.json", read(get(roles)))
+        .route("/master/redirect", read(get(redirect)))
+        .route("/master/flags", read(get(flags)))
+        .route("/flags", read(get(flags)))
+        .route("/master/health", read(get(|| async { StatusCode::OK })))
+        .route("/metrics/snapshot", read(get(metrics)))
+        .route("/metrics/prometheus", read(get(prometheus)))
+        .route(
+            "/master/teardown",
+            mesos_405(post(teardown), &[Method::POST]),
+        )
+        .with_state(handle)
+}
+
+/// A 200 `application/json` answer.
+fn json(value: &Json) -> Response {
+    let mut response = value.to_string().into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// What the state endpoints render, copied out of the owner task.
+struct Copied {
+    state: GetState,
+    master_info: MasterInfo,
+    start_time: f64,
+    unreachable_agents: usize,
+}
+
+async fn copy_state(master: &MasterHandle) -> Result<Copied, HttpError> {
+    Ok(master
+        .run(|s, _| Copied {
+            state: s.get_state(),
+            master_info: s.master_info().clone(),
+            start_time: s.start_time,
+            unreachable_agents: s.registry_state.unreachable.len(),
+        })
+        .await?)
+}
+
+/// Renders `render` over a snapshot of the master.
+async fn with_snapshot(
+    master: &MasterHandle,
+    render: fn(&MasterSnapshot<'_>) -> Json,
+) -> Result<Response, HttpError> {
+    let copied = copy_state(master).await?;
+    let version = version_info();
+    let snapshot = MasterSnapshot {
+        state: &copied.state,
+        master_info: &copied.master_info,
+        leader: Some(&copied.master_info),
+        flags: master.flags(),
+        start_time: copied.start_time,
+        elected_time: Some(copied.start_time),
+        version: &version,
+        unreachable_agents: copied.unreachable_agents,
+    };
+    Ok(json(&render(&snapshot)))
+}
+
+async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    with_snapshot(&master, state_json).await
+}
+
+async fn state_summary(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    with_snapshot(&master, state_summary_json).await
+}
+
+async fn frameworks(
+    State(master): State<MasterHandle>,
+    Query(params): Params,
+) -> Result<Response, HttpError> {
+    let copied = copy_state(&master).await?;
+    let id = params.get("framework_id").map(String::as_str);
+    Ok(json(&frameworks_json(&copied.state, id)))
+}
+
+async fn slaves(
+    State(master): State<MasterHandle>,
+    Query(params): Params,
+) -> Result<Response, HttpError> {
+    let agents: GetAgents = master.run(|s, _| s.get_agents()).await?;
+    let id = params.get("slave_id").map(String::as_str);
+    Ok(json(&slaves_json(&agents, id)))
+}
+
+async fn tasks(
+    State(master): State<MasterHandle>,
+    Query(params): Params,
+) -> Result<Response, HttpError> {
+    let copied = copy_state(&master).await?;
+    Ok(json(&tasks_json(
+        &copied.state,
+        &TasksQuery::from_params(&params),
+    )))
+}
+
+async fn roles(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let (roles, details): (GetRoles, BTreeMap<String, RoleDetails>) = master
+        .run(|s, _| {
+            let roles = s.get_roles();
+            let details = roles
+                .roles
+                .iter()
+                .map(|r| (r.name.clone(), s.role_details(&r.name)))
+                .collect();
+            (roles, details)
+        })
+        .await?;
+    Ok(json(&roles_json(&roles, &details)))
+}
+
+async fn redirect(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let info = master.run(|s, _| s.master_info().clone()).await?;
+    let address = info.address.unwrap_or_default();
+    let host = address.hostname.or(address.ip).unwrap_or_default();
+    let location = format!("//{host}:{}", address.port);
+    let mut response = StatusCode::TEMPORARY_REDIRECT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn flags(State(master): State<MasterHandle>) -> Response {
+    let flags: serde_json::Map<String, Json> = master
+        .flags()
+        .iter()
+        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+        .collect();
+    json(&serde_json::json!({ "flags": flags }))
+}
+
+async fn metrics(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let snapshot = master.run(|s, _| s.metrics_snapshot()).await?;
+    Ok(json(&snapshot_json(&snapshot)))
+}
+
+async fn prometheus(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let snapshot = master.run(|s, _| s.metrics_snapshot()).await?;
+    let mut response = prometheus_text(&snapshot).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    Ok(response)
+}
+
+/// `POST /master/teardown` with a form body `frameworkId=<id>`, as Mesos takes it.
+async fn teardown(State(master): State<MasterHandle>, body: String) -> Result<Response, HttpError> {
+    let id = body
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "frameworkId")
+        .map(|(_, v)| v.to_string())
+        .ok_or_else(|| HttpError::bad_request("Missing 'frameworkId' query parameter"))?;
+    master
+        .run(move |s, now| {
+            if !s.frameworks.contains_key(&id) {
+                return Err(HttpError::bad_request(
+                    "No framework found with specified ID".to_string(),
+                ));
+            }
+            s.remove_framework(&id, now);
+            Ok(())
+        })
+        .await??;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Scalar resources of `quantities`, for the roles endpoint.
+fn scalar_resources(quantities: &BTreeMap<String, f64>) -> Vec<Resource> {
+    quantities
+        .iter()
+        .map(|(name, value)| Resource {
+            name: name.clone(),
+            r#type: value::Type::Scalar as i32,
+            scalar: Some(value::Scalar { value: *value }),
+            ..Default::default()
+        })
+        .collect()
+}
+
+impl MasterState {
+    /// What `/master/roles` shows of `role` besides its v1 `Role`: allocation, offers,
+    /// reservations and quota.
+    pub(crate) fn role_details(&self, role: &str) -> RoleDetails {
+        let mut offered = crate::resources::Resources::new();
+        for offer in self.offers.values() {
+            offered += offer.resources.allocated_to(role);
+        }
+        let mut reserved = crate::resources::Resources::new();
+        for agent in self.agents.values() {
+            reserved += agent.total.reserved_to_role_subtree(role);
+        }
+        let quota = self.quota(role).unwrap_or_default();
+        RoleDetails {
+            allocated: scalar_resources(&self.allocator.role_allocation(role)),
+            offered: offered.to_protos(),
+            reserved: reserved.to_protos(),
+            quota_guarantee: quota.guarantees,
+            quota_limit: quota.limits,
+            quota_consumed: self.allocator.role_consumed_quota(role),
+        }
+    }
+}
