@@ -1,11 +1,65 @@
-//! `mesos-master`. The master itself is issue #3; until it lands this binary only reports
-//! the wire version it is built against and exits with an error.
+//! `mesos-master`: Mesos' master flags (command line and `MESOS_*` environment variables)
+//! in, a running `mesos_core::master::Master` out, until SIGINT or SIGTERM.
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "mesos-master {} (Mesos wire {}): the master is not built yet",
-        env!("CARGO_PKG_VERSION"),
-        mesos_core::MESOS_WIRE_VERSION
-    );
-    std::process::ExitCode::FAILURE
+use std::process::ExitCode;
+
+use mesos_core::master::flags::{FlagsError, MasterFlags};
+use mesos_core::master::Master;
+
+fn main() -> ExitCode {
+    let flags = match MasterFlags::parse_from(std::env::args_os()) {
+        Ok(flags) => flags,
+        Err(FlagsError::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(FlagsError::Version(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(FlagsError::Invalid(reason)) => {
+            eprintln!("Failed to load flags: {reason}");
+            eprintln!("See 'mesos-master --help' for the list of flags.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("mesos-master: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let master = match Master::start(flags.to_options()).await {
+            Ok(master) => master,
+            Err(e) => {
+                eprintln!("mesos-master: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("Master {} listening on {}", master.info().id, master.addr());
+        wait_for_signal().await;
+        master.stop().await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
 }
