@@ -1,3 +1,335 @@
 //! The Mesos master: frameworks subscribe over the v1 scheduler API and get offers of the
 //! resources agents register with; tasks flow to agents; operators read and change the
 //! cluster over the v1 operator API and the JSON endpoints.
+//!
+//! [`Master`] is the running master: an HTTP server and one owner task that holds the
+//! [`MasterState`] (DESIGN §5). HTTP handlers decode and validate the wire format, then
+//! send a command to the owner, which applies it and answers; nothing else touches the
+//! state, so there are no locks around it. The state machine itself (`state`, `agents`,
+//! `operations`, `timers`) takes time as an argument and can be driven without sockets.
+//!
+//! - `scheduler_api`: `POST /api/v1/scheduler`.
+//! - `agent_api`: `POST /master/internal/agent`, the agent protocol (`mesos.internal`).
+//! - `operator_api`: `POST /api/v1`, the v1 operator API; `operator_state` builds its
+//!   answers, `operator_events` its SUBSCRIBE stream.
+//! - `runtime`: the owner task and its commands.
+
+mod agent_api;
+mod agents;
+mod events;
+pub mod flags;
+mod json_api;
+pub mod json_endpoints;
+pub mod metrics;
+mod model;
+mod operations;
+mod operator_api;
+mod operator_events;
+mod operator_state;
+mod quota;
+mod runtime;
+mod scheduler_api;
+mod state;
+mod timers;
+pub mod validation;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub use agents::{AgentConnection, RemovalKind};
+pub use events::is_terminal;
+pub use runtime::MasterHandle;
+pub use state::{MasterState, Subscription};
+
+use crate::http::{HttpError, HttpServer, ServerError};
+use crate::proto::mesos::v1::{Address, MasterInfo};
+use crate::registry::{FileRegistry, InMemoryRegistry, Registry, RegistryError};
+
+/// A call the master refuses, with the HTTP status it maps to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// Malformed or invalid (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Not allowed in the current state (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Refers to something unknown (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Conflicts with the current state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The master cannot serve it now (503), e.g. a registry write failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<CallError> for HttpError {
+    fn from(error: CallError) -> HttpError {
+        match error {
+            CallError::BadRequest(r) => HttpError::bad_request(r),
+            CallError::Forbidden(r) => HttpError::forbidden(r),
+            CallError::NotFound(r) => HttpError::not_found(r),
+            CallError::Conflict(r) => HttpError::conflict(r),
+            CallError::Unavailable(r) => HttpError::service_unavailable(r),
+        }
+    }
+}
+
+/// Where the master keeps its registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryStore {
+    /// Nothing survives a restart (`--registry=in_memory`).
+    InMemory,
+    /// The embedded durable store under this work directory (`--work_dir`).
+    WorkDir(PathBuf),
+}
+
+/// The settings of the state machine (derived from [`MasterOptions`]).
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    /// This master's info, as sent to frameworks and agents.
+    pub master_info: MasterInfo,
+    /// `--roles`: the only roles frameworks may use, if given.
+    pub roles: Option<Vec<String>>,
+    /// `--weights`.
+    pub weights: Vec<(String, f64)>,
+    /// `--offer_timeout`.
+    pub offer_timeout: Option<Duration>,
+    /// `--agent_ping_timeout`: how often agents are pinged and how long a pong may take.
+    pub agent_ping_timeout: Duration,
+    /// `--max_agent_ping_timeouts`.
+    pub max_agent_ping_timeouts: u32,
+    /// `--agent_reregister_timeout`.
+    pub agent_reregister_timeout: Duration,
+    /// `--max_completed_frameworks`.
+    pub max_completed_frameworks: usize,
+    /// `--max_completed_tasks_per_framework`.
+    pub max_completed_tasks_per_framework: usize,
+    /// `--min_allocatable_resources`, as quantity sets.
+    pub min_allocatable_resources: Vec<BTreeMap<String, f64>>,
+    /// How often frameworks get HEARTBEAT events (Mesos: 15 s).
+    pub heartbeat_interval: Duration,
+}
+
+/// Everything a [`Master`] starts with.
+#[derive(Debug, Clone)]
+pub struct MasterOptions {
+    /// Address to bind (`--ip`, `--port`; port 0 picks one).
+    pub bind: SocketAddr,
+    /// `--hostname` (default: the bound IP).
+    pub hostname: Option<String>,
+    /// `--advertise_ip` / `--advertise_port`: the address others should use.
+    pub advertise: Option<SocketAddr>,
+    /// `--cluster`.
+    pub cluster: Option<String>,
+    /// `--registry` / `--work_dir`.
+    pub registry: RegistryStore,
+    /// `--roles`.
+    pub roles: Option<Vec<String>>,
+    /// `--weights`.
+    pub weights: Vec<(String, f64)>,
+    /// `--allocation_interval`.
+    pub allocation_interval: Duration,
+    /// `--offer_timeout`.
+    pub offer_timeout: Option<Duration>,
+    /// `--agent_ping_timeout`.
+    pub agent_ping_timeout: Duration,
+    /// `--max_agent_ping_timeouts`.
+    pub max_agent_ping_timeouts: u32,
+    /// `--agent_reregister_timeout`.
+    pub agent_reregister_timeout: Duration,
+    /// `--max_completed_frameworks`.
+    pub max_completed_frameworks: usize,
+    /// `--max_completed_tasks_per_framework`.
+    pub max_completed_tasks_per_framework: usize,
+    /// `--min_allocatable_resources`.
+    pub min_allocatable_resources: Vec<BTreeMap<String, f64>>,
+    /// Framework heartbeat interval.
+    pub heartbeat_interval: Duration,
+    /// The flags as `/flags` and GET_FLAGS show them.
+    pub flags: BTreeMap<String, String>,
+}
+
+impl Default for MasterOptions {
+    /// Mesos' defaults, on 127.0.0.1 with an ephemeral port and an in-memory registry.
+    fn default() -> MasterOptions {
+        MasterOptions {
+            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            hostname: None,
+            advertise: None,
+            cluster: None,
+            registry: RegistryStore::InMemory,
+            roles: None,
+            weights: Vec::new(),
+            allocation_interval: Duration::from_secs(1),
+            offer_timeout: None,
+            agent_ping_timeout: Duration::from_secs(15),
+            max_agent_ping_timeouts: 5,
+            agent_reregister_timeout: Duration::from_secs(600),
+            max_completed_frameworks: 50,
+            max_completed_tasks_per_framework: 1000,
+            min_allocatable_resources: crate::allocator::AllocatorOptions::default()
+                .min_allocatable_resources,
+            heartbeat_interval: Duration::from_secs(15),
+            flags: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why a master could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    /// The HTTP server could not bind.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The registry could not be opened or recovered.
+    #[error("failed to recover the registry: {0}")]
+    Registry(#[from] RegistryError),
+    /// The options are inconsistent (e.g. invalid weights).
+    #[error("invalid master options: {0}")]
+    Options(String),
+}
+
+/// A running master: its HTTP server and owner task.
+#[derive(Debug)]
+pub struct Master {
+    info: MasterInfo,
+    server: HttpServer,
+    handle: MasterHandle,
+    owner: JoinHandle<()>,
+}
+
+/// The MasterInfo of a master bound at `addr`.
+fn master_info(options: &MasterOptions, addr: SocketAddr) -> MasterInfo {
+    let advertised = options.advertise.unwrap_or(addr);
+    let ip = match advertised.ip() {
+        IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
+        IpAddr::V6(_) => 0,
+    };
+    let hostname = options
+        .hostname
+        .clone()
+        .unwrap_or_else(|| advertised.ip().to_string());
+    MasterInfo {
+        id: uuid::Uuid::new_v4().to_string(),
+        ip,
+        port: u32::from(advertised.port()),
+        pid: Some(format!("master@{advertised}")),
+        hostname: Some(hostname.clone()),
+        version: Some(crate::MESOS_WIRE_VERSION.to_string()),
+        address: Some(Address {
+            hostname: Some(hostname),
+            ip: Some(advertised.ip().to_string()),
+            port: i32::from(advertised.port()),
+        }),
+        domain: None,
+        capabilities: ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"]
+            .iter()
+            .filter_map(|name| {
+                crate::proto::mesos::v1::master_info::capability::Type::from_str_name(name)
+            })
+            .map(|t| crate::proto::mesos::v1::master_info::Capability {
+                r#type: Some(t as i32),
+            })
+            .collect(),
+    }
+}
+
+impl Master {
+    /// Recovers the registry, binds the HTTP server and starts the owner task. Must be
+    /// called within a Tokio runtime.
+    pub async fn start(options: MasterOptions) -> Result<Master, MasterError> {
+        let mut registry: Box<dyn Registry> = match &options.registry {
+            RegistryStore::InMemory => Box::new(InMemoryRegistry::new()),
+            RegistryStore::WorkDir(dir) => Box::new(FileRegistry::open(FileRegistry::dir_in(dir))?),
+        };
+        let recovered = registry.recover()?;
+        let listener = tokio::net::TcpListener::bind(options.bind)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: options.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.bind,
+            source,
+        })?;
+        let info = master_info(&options, addr);
+        let config_info = info.clone();
+        let config = MasterConfig {
+            master_info: info.clone(),
+            roles: options.roles.clone(),
+            weights: options.weights.clone(),
+            offer_timeout: options.offer_timeout,
+            agent_ping_timeout: options.agent_ping_timeout,
+            max_agent_ping_timeouts: options.max_agent_ping_timeouts.max(1),
+            agent_reregister_timeout: options.agent_reregister_timeout,
+            max_completed_frameworks: options.max_completed_frameworks,
+            max_completed_tasks_per_framework: options.max_completed_tasks_per_framework,
+            min_allocatable_resources: options.min_allocatable_resources.clone(),
+            heartbeat_interval: options.heartbeat_interval,
+        };
+        let mut state = MasterState::new(config, registry, recovered, Instant::now())
+            .map_err(|e| MasterError::Options(e.to_string()))?;
+        state
+            .write_registry(vec![crate::registry::Operation::UpdateMasterInfo(info)])
+            .map_err(|e| MasterError::Options(e.to_string()))?;
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let handle = MasterHandle::new(commands, options.flags.clone(), options.cluster.clone());
+        let owner = tokio::spawn(runtime::run(
+            state,
+            receiver,
+            handle.clone(),
+            options.allocation_interval,
+        ));
+        let router = routes(handle.clone());
+        let server = HttpServer::serve(listener, router)?;
+        Ok(Master {
+            info: config_info,
+            server,
+            handle,
+            owner,
+        })
+    }
+
+    /// The address the master serves on.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// This master's MasterInfo (its id, address and version).
+    pub fn info(&self) -> &MasterInfo {
+        &self.info
+    }
+
+    /// A handle to send commands to the master.
+    pub fn handle(&self) -> &MasterHandle {
+        &self.handle
+    }
+
+    /// Stops the master: the owner task ends (closing every stream), then the HTTP server
+    /// (waiting up to 5 s for requests in flight); the port is free when this returns.
+    pub async fn stop(self) {
+        self.handle.stop();
+        let _ = self.owner.await;
+        let _ = self.server.shutdown(Duration::from_secs(5)).await;
+    }
+}
+
+/// Every route the master serves.
+fn routes(handle: MasterHandle) -> Router {
+    Router::new()
+        .merge(scheduler_api::routes(handle.clone()))
+        .merge(agent_api::routes(handle.clone()))
+        .merge(operator_api::routes(handle.clone()))
+        .merge(json_api::routes(handle))
+        .merge(crate::http::common_routes(crate::http::version_info()))
+}

@@ -1,0 +1,348 @@
+//! Scheduling throughput through the real HTTP APIs: a `Master` on 127.0.0.1, simulated
+//! agents speaking the internal protocol over HTTP, and frameworks speaking the v1
+//! scheduler API in protobuf, all in this process. Each framework launches a task per cpu
+//! of every offer it gets and acknowledges every status update; the clock runs from the
+//! first offer to the moment every task's TASK_RUNNING has been acknowledged by its
+//! framework. Agents have one cpu per task they may get (at least 8).
+//!
+//! `cargo bench -p mesos-core --bench master_throughput -- [agents] [frameworks] [tasks]`
+//! (defaults: 10000 agents, 10 frameworks, 50000 tasks).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mesos_core::agent::simulated::{SimulatedAgent, SimulatedAgentOptions};
+use mesos_core::master::{Master, MasterOptions};
+use mesos_core::proto::mesos::v1::scheduler::{call, event, Call, Event};
+use mesos_core::proto::mesos::v1::{
+    offer, resource, value, FrameworkId, FrameworkInfo, Offer, Resource, TaskId, TaskInfo,
+    TaskState,
+};
+use mesos_core::recordio;
+use prost::Message;
+
+/// Raises the open-file limit: every simulated agent holds a connection, both ends here.
+fn raise_fd_limit(wanted: u64) {
+    let mut current = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut current) };
+    if current.rlim_cur >= wanted {
+        return;
+    }
+    let limit = libc::rlimit {
+        rlim_cur: wanted,
+        rlim_max: wanted.max(current.rlim_max),
+    };
+    // SAFETY: setrlimit reads the struct we pass; failure leaves the old limit.
+    let ok = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } == 0;
+    if !ok {
+        eprintln!("could not raise RLIMIT_NOFILE to {wanted}; large runs may fail");
+    }
+}
+
+fn scalar(name: &str, value: f64, role: &str) -> Resource {
+    Resource {
+        name: name.into(),
+        r#type: value::Type::Scalar as i32,
+        scalar: Some(value::Scalar { value }),
+        allocation_info: Some(resource::AllocationInfo {
+            role: Some(role.into()),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Counters shared by the frameworks.
+#[derive(Default)]
+struct Progress {
+    launched: AtomicU64,
+    running_acked: AtomicU64,
+}
+
+struct Framework {
+    client: reqwest::Client,
+    url: String,
+    stream_id: String,
+    id: FrameworkId,
+    role: String,
+}
+
+impl Framework {
+    async fn post(&self, call: Call) {
+        let response = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/x-protobuf")
+            .header("mesos-stream-id", &self.stream_id)
+            .body(call.encode_to_vec())
+            .send()
+            .await
+            .expect("call");
+        assert_eq!(response.status(), 202, "{:?}", response.text().await);
+    }
+
+    fn call(&self, kind: call::Type) -> Call {
+        Call {
+            framework_id: Some(self.id.clone()),
+            r#type: Some(kind as i32),
+            ..Default::default()
+        }
+    }
+
+    fn launch(&self, offer: &Offer, next_task: &AtomicU64, budget: u64) -> Option<Call> {
+        let cpus = offer
+            .resources
+            .iter()
+            .filter(|r| r.name == "cpus")
+            .filter_map(|r| r.scalar.as_ref().map(|s| s.value))
+            .sum::<f64>();
+        let mut tasks = Vec::new();
+        for _ in 0..(cpus as u64) {
+            let n = next_task.fetch_add(1, Ordering::Relaxed);
+            if n >= budget {
+                break;
+            }
+            tasks.push(TaskInfo {
+                name: format!("t{n}"),
+                task_id: TaskId {
+                    value: format!("t{n}"),
+                },
+                agent_id: offer.agent_id.clone(),
+                resources: vec![
+                    scalar("cpus", 1.0, &self.role),
+                    scalar("mem", 32.0, &self.role),
+                ],
+                command: Some(mesos_core::proto::mesos::v1::CommandInfo {
+                    value: Some("true".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
+        let launched = tasks.len();
+        let accept = call::Accept {
+            offer_ids: vec![offer.id.clone()],
+            operations: if tasks.is_empty() {
+                Vec::new()
+            } else {
+                vec![offer::Operation {
+                    r#type: Some(offer::operation::Type::Launch as i32),
+                    launch: Some(offer::operation::Launch { task_infos: tasks }),
+                    ..Default::default()
+                }]
+            },
+            filters: None,
+        };
+        (launched > 0 || budget > 0).then(|| Call {
+            accept: Some(accept),
+            ..self.call(call::Type::Accept)
+        })
+    }
+}
+
+async fn subscribe(
+    master: SocketAddr,
+    name: &str,
+    role: &str,
+) -> (Arc<Framework>, reqwest::Response) {
+    let client = reqwest::Client::new();
+    let url = format!("http://{master}/api/v1/scheduler");
+    let info = FrameworkInfo {
+        user: "bench".into(),
+        name: name.into(),
+        roles: vec![role.into()],
+        capabilities: vec![mesos_core::proto::mesos::v1::framework_info::Capability {
+            r#type: Some(
+                mesos_core::proto::mesos::v1::framework_info::capability::Type::MultiRole as i32,
+            ),
+        }],
+        ..Default::default()
+    };
+    let call = Call {
+        r#type: Some(call::Type::Subscribe as i32),
+        subscribe: Some(call::Subscribe {
+            framework_info: info,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let response = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("accept", "application/x-protobuf")
+        .body(call.encode_to_vec())
+        .send()
+        .await
+        .expect("subscribe");
+    let stream_id = response.headers()["mesos-stream-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let framework = Framework {
+        client,
+        url,
+        stream_id,
+        id: FrameworkId::default(),
+        role: role.into(),
+    };
+    (Arc::new(framework), response)
+}
+
+/// Reads a framework's events: launches on offers, acknowledges updates.
+async fn drive(
+    mut framework: Arc<Framework>,
+    mut response: reqwest::Response,
+    progress: Arc<Progress>,
+    next_task: Arc<AtomicU64>,
+    budget: u64,
+    first_offer: Arc<std::sync::OnceLock<Instant>>,
+) {
+    let mut decoder = recordio::Decoder::new(64 << 20);
+    while let Ok(Some(chunk)) = response.chunk().await {
+        for record in decoder.decode(&chunk).expect("recordio") {
+            let event = Event::decode(record).expect("event");
+            match event::Type::try_from(event.r#type.unwrap_or(0)) {
+                Ok(event::Type::Subscribed) => {
+                    let id = event.subscribed.expect("subscribed").framework_id;
+                    Arc::get_mut(&mut framework).expect("not shared yet").id = id;
+                }
+                Ok(event::Type::Offers) => {
+                    first_offer.get_or_init(Instant::now);
+                    for offer in event.offers.expect("offers").offers {
+                        if let Some(call) = framework.launch(&offer, &next_task, budget) {
+                            let launched = call
+                                .accept
+                                .as_ref()
+                                .map(|a| {
+                                    a.operations
+                                        .iter()
+                                        .map(|o| {
+                                            o.launch.as_ref().map_or(0, |l| l.task_infos.len())
+                                        })
+                                        .sum::<usize>()
+                                })
+                                .unwrap_or(0);
+                            progress
+                                .launched
+                                .fetch_add(launched as u64, Ordering::Relaxed);
+                            let f = framework.clone();
+                            tokio::spawn(async move { f.post(call).await });
+                        }
+                    }
+                }
+                Ok(event::Type::Update) => {
+                    let status = event.update.expect("update").status;
+                    let running = status.state == TaskState::TaskRunning as i32;
+                    if let (Some(uuid), Some(agent_id)) = (status.uuid, status.agent_id) {
+                        let ack = Call {
+                            acknowledge: Some(call::Acknowledge {
+                                agent_id,
+                                task_id: status.task_id,
+                                uuid,
+                            }),
+                            ..framework.call(call::Type::Acknowledge)
+                        };
+                        let f = framework.clone();
+                        let progress = progress.clone();
+                        tokio::spawn(async move {
+                            f.post(ack).await;
+                            if running {
+                                progress.running_acked.fetch_add(1, Ordering::Relaxed);
+                            }
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let agents = args.first().copied().unwrap_or(10_000) as usize;
+    let frameworks = args.get(1).copied().unwrap_or(10) as usize;
+    let tasks = args.get(2).copied().unwrap_or(50_000);
+    raise_fd_limit(8 * agents as u64 + 20_000);
+    // Enough cpus for every task (one cpu each), at least 8 per agent.
+    let cpus_per_agent = tasks.div_ceil(agents as u64).max(8);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let master = Master::start(MasterOptions {
+            allocation_interval: Duration::from_secs(1),
+            ..MasterOptions::default()
+        })
+        .await
+        .expect("master");
+        let addr = master.addr();
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        let mut sim = Vec::with_capacity(agents);
+        for batch in 0..agents.div_ceil(500) {
+            let joins: Vec<_> = (batch * 500..((batch + 1) * 500).min(agents))
+                .map(|i| {
+                    let client = client.clone();
+                    tokio::spawn(async move {
+                        let options = SimulatedAgentOptions::new(
+                            format!("agent-{i}"),
+                            &format!("cpus:{cpus_per_agent};mem:65536"),
+                        )
+                        .expect("resources");
+                        SimulatedAgent::start(client, addr, options).await.expect("register")
+                    })
+                })
+                .collect();
+            for join in joins {
+                sim.push(join.await.expect("join"));
+            }
+        }
+        println!("{agents} simulated agents registered in {:.1?}", started.elapsed());
+
+        let progress = Arc::new(Progress::default());
+        let next_task = Arc::new(AtomicU64::new(0));
+        let first_offer = Arc::new(std::sync::OnceLock::new());
+        for i in 0..frameworks {
+            let (framework, response) =
+                subscribe(addr, &format!("bench-{i}"), &format!("role{}", i % 5)).await;
+            tokio::spawn(drive(
+                framework,
+                response,
+                progress.clone(),
+                next_task.clone(),
+                tasks,
+                first_offer.clone(),
+            ));
+        }
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while progress.running_acked.load(Ordering::Relaxed) < tasks {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {tasks} tasks acknowledged running after 300 s",
+                progress.running_acked.load(Ordering::Relaxed)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let elapsed = first_offer.get().expect("an offer came").elapsed();
+        let acked: u64 = sim.iter().map(|a| a.acknowledged()).sum();
+        println!(
+            "master_throughput: {tasks} tasks launched and acknowledged across {agents} agents by \
+             {frameworks} frameworks in {:.2} s = {:.0} tasks/s (agents saw {acked} acknowledgements)",
+            elapsed.as_secs_f64(),
+            tasks as f64 / elapsed.as_secs_f64()
+        );
+        drop(sim);
+        master.stop().await;
+    });
+}
