@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use mesos_core::master::flags::{FlagsError, MasterFlags};
 use mesos_core::master::Master;
 
+/// mimalloc: the master's many small allocations (offers, tasks, events) cost about half
+/// of glibc's time with it (see BENCHMARKS.md, master scale).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let flags = match MasterFlags::parse_from(std::env::args_os()) {
         Ok(flags) => flags,

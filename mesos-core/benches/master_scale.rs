@@ -8,6 +8,10 @@
 //! (defaults: 50000 agents, 100000 tasks). Memory is the process' resident set (VmRSS)
 //! after building the cluster, against the same figure before, in this one process.
 
+/// The allocator `mesos-master` uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -142,7 +146,7 @@ fn main() {
     for subscription in &mut subscriptions {
         let framework = subscription.framework_id.clone();
         while let Ok(event) = subscription.events.try_recv() {
-            let Some(offers) = offers_of(event) else {
+            let Some(offers) = offers_of(*event) else {
                 continue;
             };
             for offer in offers {

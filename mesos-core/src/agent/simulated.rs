@@ -36,6 +36,10 @@ pub struct SimulatedAgentOptions {
     pub finish_after: Option<Duration>,
     /// Resend an unacknowledged update after this long.
     pub retry_interval: Duration,
+    /// Bounds the calls in flight across every agent sharing it, and with them the
+    /// sockets they open (thousands of agents in one process would pass its open-file
+    /// limit); `None`: no bound.
+    pub call_limit: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl SimulatedAgentOptions {
@@ -50,6 +54,7 @@ impl SimulatedAgentOptions {
             resources,
             finish_after: None,
             retry_interval: Duration::from_secs(10),
+            call_limit: None,
         })
     }
 }
@@ -111,6 +116,7 @@ impl Drop for SimulatedAgent {
 #[derive(Debug, Clone)]
 struct Caller {
     client: reqwest::Client,
+    limit: Option<Arc<tokio::sync::Semaphore>>,
     url: String,
     agent_id: String,
     shared: Arc<Mutex<Shared>>,
@@ -119,6 +125,10 @@ struct Caller {
 impl Caller {
     async fn send(&self, call: AgentCall) {
         let stream_id = self.shared.lock().expect("lock").stream_id.clone();
+        let _permit = match &self.limit {
+            Some(limit) => limit.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let _ = self
             .client
             .post(&self.url)
@@ -268,6 +278,7 @@ impl SimulatedAgent {
         let acknowledged = Arc::new(AtomicU64::new(0));
         let caller = Caller {
             client,
+            limit: options.call_limit.clone(),
             url,
             agent_id: id.clone(),
             shared: shared.clone(),

@@ -28,7 +28,7 @@ pub struct AgentConnection {
     /// The `Agent-Stream-Id`.
     pub stream_id: String,
     /// The events of the connection, REGISTERED first.
-    pub events: UnboundedReceiver<AgentEvent>,
+    pub events: UnboundedReceiver<Box<AgentEvent>>,
 }
 
 fn domain_of(info: &AgentInfo) -> Option<Domain> {
@@ -43,7 +43,8 @@ impl MasterState {
     /// After a restart: admitted agents are known but must re-register in time.
     pub(crate) fn recover_agents(&mut self, recovered: &RegistryState, now: Instant) {
         for agent in recovered.agents.values() {
-            let info = agent.info.clone();
+            let mut info = agent.info.clone();
+            let total = Resources::from_protos_lossy(&std::mem::take(&mut info.resources));
             let id = info
                 .id
                 .as_ref()
@@ -52,7 +53,7 @@ impl MasterState {
             self.agents.insert(
                 id,
                 AgentRecord {
-                    total: Resources::from_protos_lossy(&info.resources),
+                    total,
                     info,
                     stream: None,
                     version: String::new(),
@@ -135,6 +136,7 @@ impl MasterState {
             let _ = self.allocator.remove_agent(&id.clone().into());
         }
         let previous = self.agents.remove(&id);
+        info.resources = Vec::new();
         let mut record = AgentRecord {
             info,
             stream: Some(stream),
@@ -192,7 +194,7 @@ impl MasterState {
             }),
             ..events::agent_event(agent_event::Type::Registered)
         };
-        let _ = tx.send(registered);
+        let _ = tx.send(Box::new(registered));
         self.freed_agents.insert(id.clone());
         Ok(AgentConnection {
             agent_id: id,
@@ -426,7 +428,6 @@ impl MasterState {
                     .update_agent_total(&agent.to_string().into(), total.clone())
                     .map_err(|e| CallError::BadRequest(e.to_string()))?;
                 let record = self.agents.get_mut(agent).expect("checked by caller");
-                record.info.resources = update.total;
                 record.total = total;
                 self.freed_agents.insert(agent.to_string());
             }
@@ -573,10 +574,12 @@ impl MasterState {
         };
         if let Some(stream) = &record.stream {
             if kind != RemovalKind::Unreachable {
-                let _ = stream.events.send(events::shutdown_agent(match kind {
-                    RemovalKind::Gone => "Agent has been marked gone",
-                    _ => "Agent unregistered",
-                }));
+                let _ = stream
+                    .events
+                    .send(Box::new(events::shutdown_agent(match kind {
+                        RemovalKind::Gone => "Agent has been marked gone",
+                        _ => "Agent unregistered",
+                    })));
             }
         }
         let _ = self.allocator.remove_agent(&agent.to_string().into());
@@ -631,7 +634,7 @@ impl MasterState {
                 events::master_status(&key.1, Some(agent), state, Some(reason), message);
             if state == TaskState::TaskUnreachable {
                 status.unreachable_time = Some(timestamp);
-                let mut task = self.tasks.remove(&key).expect("present").task;
+                let mut task = self.tasks.remove(&key).expect("present").into_task();
                 task.state = state as i32;
                 task.statuses.push(status.clone());
                 if let Some(f) = self.frameworks.get_mut(&key.0) {
@@ -667,12 +670,12 @@ impl MasterState {
             }
             agent.ping_sequence += 1;
             if let Some(stream) = &agent.stream {
-                let _ = stream.events.send(AgentEvent {
+                let _ = stream.events.send(Box::new(AgentEvent {
                     ping: Some(agent_event::Ping {
                         sequence: agent.ping_sequence,
                     }),
                     ..events::agent_event(agent_event::Type::Ping)
-                });
+                }));
             }
         }
         for id in lost {

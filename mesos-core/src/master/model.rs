@@ -19,8 +19,8 @@ pub(crate) type TaskKey = (String, String);
 pub(crate) struct FrameworkStream {
     /// The `Mesos-Stream-Id` of the subscription.
     pub id: String,
-    /// Where its events go.
-    pub events: UnboundedSender<Event>,
+    /// Where its events go (boxed: an event is large, a queue slot need not be).
+    pub events: UnboundedSender<Box<Event>>,
 }
 
 /// A framework the master knows: subscribed, disconnected (within its failover timeout),
@@ -69,14 +69,15 @@ impl FrameworkRecord {
 pub(crate) struct AgentStream {
     /// The `Agent-Stream-Id` of the connection.
     pub id: String,
-    /// Where its events go.
-    pub events: UnboundedSender<AgentEvent>,
+    /// Where its events go (boxed: an event is large, a queue slot need not be).
+    pub events: UnboundedSender<Box<AgentEvent>>,
 }
 
 /// An admitted agent.
 #[derive(Debug)]
 pub(crate) struct AgentRecord {
-    /// Its AgentInfo (with `id` set).
+    /// Its AgentInfo (with `id` set) without `resources`: those are `total`, kept only
+    /// in compact form and put back by [`AgentRecord::full_info`].
     pub info: AgentInfo,
     /// Its connection, while connected.
     pub stream: Option<AgentStream>,
@@ -109,6 +110,14 @@ pub(crate) struct AgentRecord {
 }
 
 impl AgentRecord {
+    /// Its whole AgentInfo, resources included.
+    pub fn full_info(&self) -> AgentInfo {
+        AgentInfo {
+            resources: self.total.to_protos(),
+            ..self.info.clone()
+        }
+    }
+
     /// Its id value.
     pub fn id(&self) -> &str {
         self.info

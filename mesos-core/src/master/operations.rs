@@ -71,10 +71,9 @@ impl MasterState {
                 to_plain.unallocate();
                 if let Some(record) = self.agents.get_mut(agent) {
                     record.total = &(&record.total - &from_plain) + &to_plain;
-                    record.info.resources = record.total.to_protos();
                     let checkpoint = AgentEvent {
                         checkpoint_resources: Some(agent_event::CheckpointResources {
-                            total: record.info.resources.clone(),
+                            total: record.total.to_protos(),
                         }),
                         ..events::agent_event(agent_event::Type::CheckpointResources)
                     };

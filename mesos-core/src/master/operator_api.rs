@@ -528,11 +528,10 @@ impl MasterState {
             .update_agent_total(&key, total.clone())
             .map_err(|e| CallError::Conflict(e.to_string()))?;
         let record = self.agents.get_mut(agent).expect("checked above");
-        record.info.resources = total.to_protos();
         record.total = total;
         let checkpoint = AgentEvent {
             checkpoint_resources: Some(agent_event::CheckpointResources {
-                total: record.info.resources.clone(),
+                total: record.total.to_protos(),
             }),
             ..events::agent_event(agent_event::Type::CheckpointResources)
         };

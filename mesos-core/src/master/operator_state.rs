@@ -91,7 +91,7 @@ impl MasterState {
             .get(agent.id())
             .and_then(|a| a.drain);
         get_agents::Agent {
-            agent_info: agent.info.clone(),
+            agent_info: agent.full_info(),
             active: agent.stream.is_some(),
             deactivated: Some(agent.deactivated),
             version: agent.version.clone(),
@@ -174,7 +174,7 @@ impl MasterState {
             recovered_agents: agents
                 .iter()
                 .filter(|a| a.recovered)
-                .map(|a| a.info.clone())
+                .map(|a| a.full_info())
                 .collect(),
         }
     }
@@ -230,7 +230,7 @@ impl MasterState {
         frameworks.sort_by(|a, b| a.id.cmp(&b.id));
         GetTasks {
             pending_tasks: Vec::new(),
-            tasks: keys.iter().map(|k| self.tasks[*k].task.clone()).collect(),
+            tasks: keys.iter().map(|k| self.tasks[*k].to_task()).collect(),
             unreachable_tasks: frameworks
                 .iter()
                 .flat_map(|f| f.unreachable_tasks.values().cloned())

@@ -181,7 +181,7 @@ impl MasterHandle {
 /// The events of one subscription or agent connection. Dropping it tells the owner task
 /// that the connection ended.
 pub struct Watched<T> {
-    events: mpsc::UnboundedReceiver<T>,
+    events: mpsc::UnboundedReceiver<Box<T>>,
     on_drop: Option<(MasterHandle, StateFn)>,
 }
 
@@ -200,7 +200,9 @@ impl<T> futures_core::Stream for Watched<T> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<T>> {
-        self.events.poll_recv(cx)
+        self.events
+            .poll_recv(cx)
+            .map(|event| event.map(|boxed| *boxed))
     }
 }
 

@@ -38,12 +38,32 @@ const DEFAULT_REFUSE_SECONDS: f64 = 5.0;
 /// A task the master tracks: the v1 `Task` it reports plus its resources.
 #[derive(Debug)]
 pub(crate) struct TaskEntry {
-    /// The task as the operator API shows it.
+    /// The task as the operator API shows it, but without `resources`: those are kept
+    /// only in compact form (a `mesos.v1.Resource` is over a kilobyte in memory) and put
+    /// back by [`TaskEntry::to_task`].
     pub task: Task,
     /// Its resources (allocated form), recovered when it ends.
     pub resources: Resources,
     /// Whether its resources went back to the allocator already (terminal update seen).
     pub recovered: bool,
+}
+
+impl TaskEntry {
+    /// The whole v1 `Task`, resources included.
+    pub fn to_task(&self) -> Task {
+        Task {
+            resources: self.resources.to_protos(),
+            ..self.task.clone()
+        }
+    }
+
+    /// [`TaskEntry::to_task`], consuming the entry.
+    pub fn into_task(self) -> Task {
+        Task {
+            resources: self.resources.to_protos(),
+            ..self.task
+        }
+    }
 }
 
 /// A framework's new subscription: the stream id and where its events come out.
@@ -54,7 +74,7 @@ pub struct Subscription {
     /// The `Mesos-Stream-Id`.
     pub stream_id: String,
     /// The events of the subscription, SUBSCRIBED first.
-    pub events: UnboundedReceiver<Event>,
+    pub events: UnboundedReceiver<Box<Event>>,
 }
 
 /// The master's whole mutable state.
@@ -202,14 +222,14 @@ impl MasterState {
             .get(framework)
             .and_then(|f| f.stream.as_ref())
         {
-            let _ = stream.events.send(event);
+            let _ = stream.events.send(Box::new(event));
         }
     }
 
     /// Sends `event` to an agent if it is connected.
     pub(crate) fn send_to_agent(&self, agent: &str, event: AgentEvent) {
         if let Some(stream) = self.agents.get(agent).and_then(|a| a.stream.as_ref()) {
-            let _ = stream.events.send(event);
+            let _ = stream.events.send(Box::new(event));
         }
     }
 
@@ -294,8 +314,8 @@ impl MasterState {
             }),
             ..events::event(event::Type::Subscribed)
         };
-        let _ = tx.send(subscribed);
-        let _ = tx.send(events::event(event::Type::Heartbeat));
+        let _ = tx.send(Box::new(subscribed));
+        let _ = tx.send(Box::new(events::event(event::Type::Heartbeat)));
         self.allocation_wanted = true;
         Ok(Subscription {
             framework_id: id,
@@ -328,7 +348,9 @@ impl MasterState {
         self.rescind_framework_offers(id);
         let framework = self.frameworks.get_mut(id).expect("checked by caller");
         if let Some(old) = framework.stream.take() {
-            let _ = old.events.send(events::error("Framework failed over"));
+            let _ = old
+                .events
+                .send(Box::new(events::error("Framework failed over")));
         }
         framework.info = info;
         framework.stream = Some(stream);
@@ -884,6 +906,8 @@ impl MasterState {
         }
         let recovered = is_terminal(task.state);
         self.operator_task_added(&task);
+        let mut task = task;
+        task.resources = Vec::new();
         self.tasks.insert(
             key,
             TaskEntry {
@@ -1071,7 +1095,7 @@ impl MasterState {
         let limit = self.config.max_completed_tasks_per_framework;
         if let Some(f) = self.frameworks.get_mut(&key.0) {
             f.tasks.remove(&key.1);
-            f.completed_tasks.push_back(entry.task);
+            f.completed_tasks.push_back(entry.into_task());
             while f.completed_tasks.len() > limit {
                 f.completed_tasks.pop_front();
             }

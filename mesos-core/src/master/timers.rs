@@ -17,7 +17,9 @@ impl MasterState {
             self.next_heartbeat_round = now + self.config.heartbeat_interval;
             for framework in self.frameworks.values() {
                 if let Some(stream) = &framework.stream {
-                    let _ = stream.events.send(events::event(event::Type::Heartbeat));
+                    let _ = stream
+                        .events
+                        .send(Box::new(events::event(event::Type::Heartbeat)));
                 }
             }
         }
