@@ -13,11 +13,11 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mesos_core::http::version_info;
 use mesos_core::master::json_endpoints::{state_json, MasterSnapshot};
-use mesos_core::master::{MasterConfig, MasterState};
+use mesos_core::master::{MasterConfig, MasterOptions, MasterState};
 use mesos_core::proto::mesos::internal::agent_call;
 use mesos_core::proto::mesos::internal::AgentCall;
 use mesos_core::proto::mesos::v1::master::{response, Response};
@@ -64,16 +64,10 @@ fn config() -> MasterConfig {
             hostname: Some("localhost".into()),
             ..Default::default()
         },
-        roles: None,
-        weights: Vec::new(),
-        offer_timeout: None,
-        agent_ping_timeout: Duration::from_secs(15),
-        max_agent_ping_timeouts: 5,
-        agent_reregister_timeout: Duration::from_secs(600),
-        max_completed_frameworks: 50,
-        max_completed_tasks_per_framework: 1000,
-        min_allocatable_resources: Vec::new(),
-        heartbeat_interval: Duration::from_secs(15),
+        options: MasterOptions {
+            min_allocatable_resources: Vec::new(),
+            ..MasterOptions::default()
+        },
     }
 }
 

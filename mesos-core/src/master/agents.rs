@@ -72,7 +72,7 @@ impl MasterState {
             );
         }
         if !recovered.agents.is_empty() {
-            self.reregister_deadline = Some(now + self.config.agent_reregister_timeout);
+            self.reregister_deadline = Some(now + self.config.options.agent_reregister_timeout);
         }
     }
 
@@ -190,7 +190,7 @@ impl MasterState {
             registered: Some(agent_event::Registered {
                 agent_id: events::agent_id(&id),
                 master_info: self.config.master_info.clone(),
-                ping_interval_seconds: Some(self.config.agent_ping_timeout.as_secs_f64()),
+                ping_interval_seconds: Some(self.config.options.agent_ping_timeout.as_secs_f64()),
             }),
             ..events::agent_event(agent_event::Type::Registered)
         };
@@ -601,34 +601,27 @@ impl MasterState {
                     .unwrap_or_default(),
                 crate::proto::mesos::v1::framework_info::capability::Type::PartitionAware,
             );
-            let (state, reason, message) = match kind {
+            let (aware_state, reason, message) = match kind {
                 RemovalKind::Unreachable => (
-                    if aware {
-                        TaskState::TaskUnreachable
-                    } else {
-                        TaskState::TaskLost
-                    },
+                    TaskState::TaskUnreachable,
                     task_status::Reason::AgentRemoved,
                     "Agent is unreachable",
                 ),
                 RemovalKind::Gone => (
-                    if aware {
-                        TaskState::TaskGoneByOperator
-                    } else {
-                        TaskState::TaskLost
-                    },
+                    TaskState::TaskGoneByOperator,
                     task_status::Reason::AgentRemovedByOperator,
                     "Agent has been marked gone",
                 ),
                 RemovalKind::Unregistered => (
-                    if aware {
-                        TaskState::TaskGone
-                    } else {
-                        TaskState::TaskLost
-                    },
+                    TaskState::TaskGone,
                     task_status::Reason::AgentRemoved,
                     "Agent unregistered",
                 ),
+            };
+            let state = if aware {
+                aware_state
+            } else {
+                TaskState::TaskLost
             };
             let mut status =
                 events::master_status(&key.1, Some(agent), state, Some(reason), message);
@@ -655,7 +648,7 @@ impl MasterState {
     /// A health-check round: agents that missed too many pings become unreachable; the
     /// others get the next PING.
     pub(crate) fn ping_agents(&mut self, now: Instant) {
-        let max = self.config.max_agent_ping_timeouts;
+        let max = self.config.options.max_agent_ping_timeouts;
         let mut lost = Vec::new();
         for (id, agent) in self.agents.iter_mut() {
             if agent.recovered {

@@ -92,31 +92,14 @@ pub enum RegistryStore {
     WorkDir(PathBuf),
 }
 
-/// The settings of the state machine (derived from [`MasterOptions`]).
+/// What the state machine runs with: this master's identity and the options it was
+/// started with.
 #[derive(Debug, Clone)]
 pub struct MasterConfig {
     /// This master's info, as sent to frameworks and agents.
     pub master_info: MasterInfo,
-    /// `--roles`: the only roles frameworks may use, if given.
-    pub roles: Option<Vec<String>>,
-    /// `--weights`.
-    pub weights: Vec<(String, f64)>,
-    /// `--offer_timeout`.
-    pub offer_timeout: Option<Duration>,
-    /// `--agent_ping_timeout`: how often agents are pinged and how long a pong may take.
-    pub agent_ping_timeout: Duration,
-    /// `--max_agent_ping_timeouts`.
-    pub max_agent_ping_timeouts: u32,
-    /// `--agent_reregister_timeout`.
-    pub agent_reregister_timeout: Duration,
-    /// `--max_completed_frameworks`.
-    pub max_completed_frameworks: usize,
-    /// `--max_completed_tasks_per_framework`.
-    pub max_completed_tasks_per_framework: usize,
-    /// `--min_allocatable_resources`, as quantity sets.
-    pub min_allocatable_resources: Vec<BTreeMap<String, f64>>,
-    /// How often frameworks get HEARTBEAT events (Mesos: 15 s).
-    pub heartbeat_interval: Duration,
+    /// The options (flags) it was started with.
+    pub options: MasterOptions,
 }
 
 /// Everything a [`Master`] starts with.
@@ -264,18 +247,11 @@ impl Master {
         })?;
         let info = master_info(&options, addr);
         let config_info = info.clone();
+        let mut settings = options.clone();
+        settings.max_agent_ping_timeouts = settings.max_agent_ping_timeouts.max(1);
         let config = MasterConfig {
             master_info: info.clone(),
-            roles: options.roles.clone(),
-            weights: options.weights.clone(),
-            offer_timeout: options.offer_timeout,
-            agent_ping_timeout: options.agent_ping_timeout,
-            max_agent_ping_timeouts: options.max_agent_ping_timeouts.max(1),
-            agent_reregister_timeout: options.agent_reregister_timeout,
-            max_completed_frameworks: options.max_completed_frameworks,
-            max_completed_tasks_per_framework: options.max_completed_tasks_per_framework,
-            min_allocatable_resources: options.min_allocatable_resources.clone(),
-            heartbeat_interval: options.heartbeat_interval,
+            options: settings,
         };
         let mut state = MasterState::new(config, registry, recovered, Instant::now())
             .map_err(|e| MasterError::Options(e.to_string()))?;

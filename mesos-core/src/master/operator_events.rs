@@ -50,7 +50,9 @@ impl MasterState {
         let subscribed = Event {
             subscribed: Some(event::Subscribed {
                 get_state: Some(self.get_state()),
-                heartbeat_interval_seconds: Some(self.config.heartbeat_interval.as_secs_f64()),
+                heartbeat_interval_seconds: Some(
+                    self.config.options.heartbeat_interval.as_secs_f64(),
+                ),
             }),
             ..event(event::Type::Subscribed)
         };
@@ -58,7 +60,7 @@ impl MasterState {
         let _ = tx.send(event(event::Type::Heartbeat));
         self.operator.subscribers.push(tx);
         if self.operator.next_heartbeat.is_none() {
-            self.operator.next_heartbeat = Some(now + self.config.heartbeat_interval);
+            self.operator.next_heartbeat = Some(now + self.config.options.heartbeat_interval);
         }
         rx
     }
@@ -186,7 +188,7 @@ impl MasterState {
         if self.operator.next_heartbeat.is_some_and(|at| at <= now) {
             self.notify_operators(event(event::Type::Heartbeat));
             self.operator.next_heartbeat = (!self.operator.subscribers.is_empty())
-                .then(|| now + self.config.heartbeat_interval);
+                .then(|| now + self.config.options.heartbeat_interval);
         }
         let draining: Vec<String> = self.operator.draining.iter().cloned().collect();
         for agent in draining {

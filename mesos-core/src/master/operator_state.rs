@@ -257,7 +257,8 @@ impl MasterState {
 
     /// Every role weight: `--weights`, overridden by those set through UPDATE_WEIGHTS.
     fn weights(&self) -> BTreeMap<String, f64> {
-        let mut weights: BTreeMap<String, f64> = self.config.weights.iter().cloned().collect();
+        let mut weights: BTreeMap<String, f64> =
+            self.config.options.weights.iter().cloned().collect();
         weights.extend(
             self.registry_state
                 .weights
@@ -298,7 +299,7 @@ impl MasterState {
         let mut names: BTreeSet<String> = members.keys().cloned().collect();
         names.extend(weights.keys().cloned());
         names.extend(self.registry_state.quotas.keys().cloned());
-        names.extend(self.config.roles.iter().flatten().cloned());
+        names.extend(self.config.options.roles.iter().flatten().cloned());
         for agent in self.agents.values() {
             names.extend(agent.total.reservations().into_keys());
         }

@@ -138,7 +138,7 @@ impl MasterState {
         now: Instant,
     ) -> Result<MasterState, CallError> {
         let options = AllocatorOptions {
-            min_allocatable_resources: config.min_allocatable_resources.clone(),
+            min_allocatable_resources: config.options.min_allocatable_resources.clone(),
             master_region: config
                 .master_info
                 .domain
@@ -147,7 +147,7 @@ impl MasterState {
                 .map(|f| f.region.name.clone()),
         };
         let mut allocator = Allocator::new(options);
-        let mut weights: BTreeMap<String, f64> = config.weights.iter().cloned().collect();
+        let mut weights: BTreeMap<String, f64> = config.options.weights.iter().cloned().collect();
         weights.extend(recovered.weights.iter().map(|(r, w)| (r.clone(), *w)));
         allocator
             .update_weights(weights.iter().map(|(r, w)| (r.as_str(), *w)))
@@ -174,8 +174,8 @@ impl MasterState {
             reregister_deadline: None,
             freed_agents: BTreeSet::new(),
             allocation_wanted: false,
-            next_heartbeat_round: now + config.heartbeat_interval,
-            next_ping_round: now + config.agent_ping_timeout,
+            next_heartbeat_round: now + config.options.heartbeat_interval,
+            next_ping_round: now + config.options.agent_ping_timeout,
             metrics: MasterMetrics::new(),
             start_time: wall_clock(),
             operator: Default::default(),
@@ -241,7 +241,7 @@ impl MasterState {
             .subscribe
             .ok_or_else(|| CallError::BadRequest("Expecting 'subscribe' to be present".into()))?;
         let mut info = subscribe.framework_info;
-        validate_framework_info(&info, self.config.roles.as_deref())
+        validate_framework_info(&info, self.config.options.roles.as_deref())
             .map_err(CallError::BadRequest)?;
         let suppressed: BTreeSet<String> = subscribe.suppressed_roles.into_iter().collect();
         let roles = framework_roles(&info);
@@ -265,7 +265,7 @@ impl MasterState {
             events: tx.clone(),
         };
         let wall = wall_clock();
-        let heartbeat = self.config.heartbeat_interval.as_secs_f64();
+        let heartbeat = self.config.options.heartbeat_interval.as_secs_f64();
         let id = match requested_id.filter(|id| self.frameworks.contains_key(id)) {
             Some(id) => {
                 let existing = self.frameworks.get(&id).expect("checked");
@@ -519,7 +519,7 @@ impl MasterState {
         update: call::UpdateFramework,
     ) -> Result<(), CallError> {
         let mut info = update.framework_info;
-        validate_framework_info(&info, self.config.roles.as_deref())
+        validate_framework_info(&info, self.config.options.roles.as_deref())
             .map_err(CallError::BadRequest)?;
         let framework = &self.frameworks[id];
         if info.id.as_ref().map(|i| i.value.as_str()) != Some(id) {
@@ -1092,7 +1092,7 @@ impl MasterState {
                     .and_then(|r| task_status::Reason::try_from(r).ok()),
             );
         }
-        let limit = self.config.max_completed_tasks_per_framework;
+        let limit = self.config.options.max_completed_tasks_per_framework;
         if let Some(f) = self.frameworks.get_mut(&key.0) {
             f.tasks.remove(&key.1);
             f.completed_tasks.push_back(entry.into_task());
@@ -1166,7 +1166,7 @@ impl MasterState {
         framework.failover_deadline = None;
         self.operator_framework_removed(&framework.info);
         self.completed_frameworks.push_back(framework);
-        while self.completed_frameworks.len() > self.config.max_completed_frameworks {
+        while self.completed_frameworks.len() > self.config.options.max_completed_frameworks {
             self.completed_frameworks.pop_front();
         }
         self.allocation_wanted = true;
@@ -1209,7 +1209,7 @@ impl MasterState {
                     role: Some(allocation.role.clone()),
                 }),
             };
-            let expires = self.config.offer_timeout.map(|t| now + t);
+            let expires = self.config.options.offer_timeout.map(|t| now + t);
             if let Some(at) = expires {
                 self.offer_expiry.insert((at, offer_id.clone()));
             }

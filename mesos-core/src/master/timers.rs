@@ -14,7 +14,7 @@ impl MasterState {
     pub fn tick(&mut self, now: Instant) {
         self.operator_tick(now);
         if now >= self.next_heartbeat_round {
-            self.next_heartbeat_round = now + self.config.heartbeat_interval;
+            self.next_heartbeat_round = now + self.config.options.heartbeat_interval;
             for framework in self.frameworks.values() {
                 if let Some(stream) = &framework.stream {
                     let _ = stream
@@ -24,7 +24,7 @@ impl MasterState {
             }
         }
         if now >= self.next_ping_round {
-            self.next_ping_round = now + self.config.agent_ping_timeout;
+            self.next_ping_round = now + self.config.options.agent_ping_timeout;
             self.ping_agents(now);
         }
         while let Some((at, offer)) = self.offer_expiry.first().cloned() {

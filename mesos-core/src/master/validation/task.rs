@@ -558,22 +558,26 @@ mod tests {
             }
         }
 
-        fn task(&self, task: &pb::TaskInfo) -> Result<Resources, String> {
+        /// Runs `check` with a launch context over this fixture.
+        fn with_context<R>(&self, check: impl FnOnce(&LaunchContext<'_>) -> R) -> R {
             let exists = |id: &pb::TaskId| self.existing.contains(&id.value);
             let known = |id: &pb::ExecutorId| {
                 self.known
                     .clone()
                     .filter(|k| k.executor_id.value == id.value)
             };
-            let ctx = LaunchContext {
+            check(&LaunchContext {
                 framework_id: &self.framework_id,
                 framework: &self.framework,
                 agent_id: &self.agent_id,
                 available: &self.available,
                 task_exists: &exists,
                 known_executor: &known,
-            };
-            validate_task(task, &ctx)
+            })
+        }
+
+        fn task(&self, task: &pb::TaskInfo) -> Result<Resources, String> {
+            self.with_context(|ctx| validate_task(task, ctx))
         }
 
         fn group(
@@ -581,21 +585,9 @@ mod tests {
             executor: &pb::ExecutorInfo,
             tasks: Vec<pb::TaskInfo>,
         ) -> Result<Resources, String> {
-            let exists = |id: &pb::TaskId| self.existing.contains(&id.value);
-            let known = |id: &pb::ExecutorId| {
-                self.known
-                    .clone()
-                    .filter(|k| k.executor_id.value == id.value)
-            };
-            let ctx = LaunchContext {
-                framework_id: &self.framework_id,
-                framework: &self.framework,
-                agent_id: &self.agent_id,
-                available: &self.available,
-                task_exists: &exists,
-                known_executor: &known,
-            };
-            validate_task_group(executor, &pb::TaskGroupInfo { tasks }, &ctx)
+            self.with_context(|ctx| {
+                validate_task_group(executor, &pb::TaskGroupInfo { tasks }, ctx)
+            })
         }
     }
 
