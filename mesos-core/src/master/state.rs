@@ -877,9 +877,9 @@ impl MasterState {
             state: TaskState::TaskStaging as i32,
             resources: info.resources.clone(),
             labels: info.labels.clone(),
-            discovery: info.discovery.clone(),
-            container: info.container.clone(),
-            health_check: info.health_check.clone(),
+            discovery: info.discovery.clone().map(Box::new),
+            container: info.container.clone().map(Box::new),
+            health_check: info.health_check.clone().map(Box::new),
             kill_policy: info.kill_policy,
             user: self.frameworks.get(id).map(|f| f.info.user.clone()),
             limits: info

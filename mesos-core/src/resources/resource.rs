@@ -410,7 +410,7 @@ impl Resource {
                 .map(|role| pb::resource::AllocationInfo {
                     role: Some(role.clone()),
                 });
-        proto.disk = self.key.disk.as_ref().map(DiskInfo::to_proto);
+        proto.disk = self.key.disk.as_ref().map(|d| Box::new(d.to_proto()));
         proto.revocable = self.key.revocable.then_some(pb::resource::RevocableInfo {});
         proto.shared = self.key.shared.then_some(pb::resource::SharedInfo {});
         proto.provider_id = self
@@ -931,7 +931,7 @@ mod tests {
         ));
 
         let mut p = scalar_proto("cpus", 1.0);
-        p.disk = Some(DiskInfo::new().to_proto());
+        p.disk = Some(Box::new(DiskInfo::new().to_proto()));
         assert!(matches!(check(p), Err(ResourceError::DiskInfoOnNonDisk(_))));
 
         let mut p = scalar_proto("disk", 1.0);

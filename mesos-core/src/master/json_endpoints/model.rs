@@ -215,13 +215,13 @@ pub fn task_json(task: &pb::Task) -> Json {
     if let Some(labels) = &task.labels {
         out.insert("labels".into(), labels_json(labels));
     }
-    if let Some(discovery) = &task.discovery {
+    if let Some(discovery) = task.discovery.as_deref() {
         out.insert("discovery".into(), to_value(discovery));
     }
-    if let Some(container) = &task.container {
+    if let Some(container) = task.container.as_deref() {
         out.insert("container".into(), to_value(container));
     }
-    if let Some(check) = &task.health_check {
+    if let Some(check) = task.health_check.as_deref() {
         out.insert("health_check".into(), to_value(check));
     }
     Json::Object(out)

@@ -468,7 +468,7 @@ pub(super) mod tests {
             principal: Some("ops".to_string()),
             labels: None,
         }];
-        r.disk = Some(pb::resource::DiskInfo {
+        r.disk = Some(Box::new(pb::resource::DiskInfo {
             persistence: Some(pb::resource::disk_info::Persistence {
                 id: id.to_string(),
                 principal: Some("ops".to_string()),
@@ -479,7 +479,7 @@ pub(super) mod tests {
                 ..Default::default()
             }),
             source: None,
-        });
+        }));
         r
     }
 
@@ -562,7 +562,7 @@ pub(super) mod tests {
             .contains("Non-persistent volume not supported"));
 
         let mut empty = scalar("disk", 10.0, None);
-        empty.disk = Some(pb::resource::DiskInfo::default());
+        empty.disk = Some(Box::default());
         assert!(err(validate_resources(&[empty])).contains("DiskInfo is set but empty"));
     }
 
