@@ -473,7 +473,7 @@ impl MasterState {
                 self.send_to_framework(&fw, event);
             }
             agent_call::Type::Unregister => {
-                self.remove_agent(agent, RemovalKind::Unregistered, now)?;
+                self.remove_agent(agent, RemovalKind::Unregistered)?;
             }
             agent_call::Type::Register | agent_call::Type::Unknown => {
                 return Err(CallError::BadRequest(format!(
@@ -540,12 +540,7 @@ impl MasterState {
 
     /// Removes an agent: its tasks end (or become unreachable), its offers and resources
     /// go, the registry records why.
-    pub fn remove_agent(
-        &mut self,
-        agent: &str,
-        kind: RemovalKind,
-        now: Instant,
-    ) -> Result<(), CallError> {
+    pub fn remove_agent(&mut self, agent: &str, kind: RemovalKind) -> Result<(), CallError> {
         if !self.agents.contains_key(agent) && kind != RemovalKind::Gone {
             return Err(CallError::NotFound(format!(
                 "Agent {agent} is not registered"
@@ -641,13 +636,12 @@ impl MasterState {
             }
         }
         self.operator_agent_removed(agent);
-        let _ = now;
         Ok(())
     }
 
     /// A health-check round: agents that missed too many pings become unreachable; the
     /// others get the next PING.
-    pub(crate) fn ping_agents(&mut self, now: Instant) {
+    pub(crate) fn ping_agents(&mut self) {
         let max = self.config.options.max_agent_ping_timeouts;
         let mut lost = Vec::new();
         for (id, agent) in self.agents.iter_mut() {
@@ -672,13 +666,13 @@ impl MasterState {
             }
         }
         for id in lost {
-            let _ = self.remove_agent(&id, RemovalKind::Unreachable, now);
+            let _ = self.remove_agent(&id, RemovalKind::Unreachable);
         }
     }
 
     /// Agents recovered from the registry that did not re-register in time become
     /// unreachable.
-    pub(crate) fn expire_recovered_agents(&mut self, now: Instant) {
+    pub(crate) fn expire_recovered_agents(&mut self) {
         self.reregister_deadline = None;
         let stale: Vec<String> = self
             .agents
@@ -687,7 +681,7 @@ impl MasterState {
             .map(|(id, _)| id.clone())
             .collect();
         for id in stale {
-            let _ = self.remove_agent(&id, RemovalKind::Unreachable, now);
+            let _ = self.remove_agent(&id, RemovalKind::Unreachable);
         }
     }
 }

@@ -201,13 +201,13 @@ async fn teardown(State(master): State<MasterHandle>, body: String) -> Result<Re
         .map(|(_, v)| v.to_string())
         .ok_or_else(|| HttpError::bad_request("Missing 'frameworkId' query parameter"))?;
     master
-        .run(move |s, now| {
+        .run(move |s, _| {
             if !s.frameworks.contains_key(&id) {
                 return Err(HttpError::bad_request(
                     "No framework found with specified ID".to_string(),
                 ));
             }
-            s.remove_framework(&id, now);
+            s.remove_framework(&id);
             Ok(())
         })
         .await??;

@@ -1,8 +1,6 @@
 //! Offer operations that change resources in place: RESERVE, UNRESERVE, CREATE and
 //! DESTROY, applied to an ACCEPT's offered resources, the allocator and the agent.
 
-use std::time::Instant;
-
 use super::events;
 use super::state::MasterState;
 use super::validation::{
@@ -46,7 +44,6 @@ impl MasterState {
         agent: &str,
         operation: &offer::Operation,
         available: &mut Resources,
-        _now: Instant,
     ) {
         let result = self
             .convert(id, agent, operation, available)

@@ -11,7 +11,6 @@
 //! inverse offers are sent to frameworks, and the DOWN set is not persisted.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -93,11 +92,7 @@ async fn operator(
             get_logging_level: Some(response::GetLoggingLevel { level: 0 }),
             ..typed(response::Type::GetLoggingLevel)
         }),
-        _ => {
-            master
-                .run(move |s, now| s.operator_call(call, now))
-                .await??
-        }
+        _ => master.run(move |s, _| s.operator_call(call)).await??,
     };
     Ok(match answer {
         Some(answer) => respond(format, &answer),
@@ -203,11 +198,7 @@ fn parse(protos: &[ProtoResource]) -> Result<Resources, CallError> {
 impl MasterState {
     /// Applies an operator call that needs the state: the answer to send (queries) or
     /// nothing (changes).
-    pub fn operator_call(
-        &mut self,
-        call: Call,
-        now: Instant,
-    ) -> Result<Option<Response>, CallError> {
+    pub fn operator_call(&mut self, call: Call) -> Result<Option<Response>, CallError> {
         let kind = call::Type::try_from(call.r#type.unwrap_or(0)).unwrap_or(call::Type::Unknown);
         let answer = |build: fn(&mut Response, &MasterState)| {
             let mut response = Response {
@@ -241,17 +232,12 @@ impl MasterState {
             call::Type::GetMaintenanceStatus => {
                 answer(|r, s| r.get_maintenance_status = Some(s.get_maintenance_status()))
             }
-            _ => self.operator_change(kind, call, now).map(|()| None),
+            _ => self.operator_change(kind, call).map(|()| None),
         }
     }
 
     /// Applies an operator call that changes the state.
-    fn operator_change(
-        &mut self,
-        kind: call::Type,
-        call: Call,
-        now: Instant,
-    ) -> Result<(), CallError> {
+    fn operator_change(&mut self, kind: call::Type, call: Call) -> Result<(), CallError> {
         match kind {
             call::Type::UpdateWeights => {
                 let update = call
@@ -289,14 +275,14 @@ impl MasterState {
                         "No framework found with specified ID '{id}'"
                     )));
                 }
-                self.remove_framework(&id, now);
+                self.remove_framework(&id);
                 Ok(())
             }
             call::Type::MarkAgentGone => {
                 let gone = call
                     .mark_agent_gone
                     .ok_or_else(|| missing("mark_agent_gone"))?;
-                self.mark_agent_gone(&gone.agent_id.value, now)
+                self.mark_agent_gone(&gone.agent_id.value)
             }
             call::Type::ReserveResources => {
                 let reserve = call
@@ -357,7 +343,7 @@ impl MasterState {
             }
             call::Type::DrainAgent => {
                 let drain = call.drain_agent.ok_or_else(|| missing("drain_agent"))?;
-                self.drain_agent(drain, now)
+                self.drain_agent(drain)
             }
             call::Type::DeactivateAgent => {
                 let deactivate = call
@@ -474,12 +460,12 @@ impl MasterState {
     }
 
     /// MARK_AGENT_GONE of a registered or unreachable agent.
-    fn mark_agent_gone(&mut self, agent: &str, now: Instant) -> Result<(), CallError> {
+    fn mark_agent_gone(&mut self, agent: &str) -> Result<(), CallError> {
         if self.registry_state.gone.contains_key(agent) {
             return Ok(());
         }
         self.check_agent_known(agent)?;
-        self.remove_agent(agent, RemovalKind::Gone, now)
+        self.remove_agent(agent, RemovalKind::Gone)
     }
 
     /// Refuses an agent that is neither registered nor unreachable.
@@ -668,7 +654,7 @@ impl MasterState {
 
     /// DRAIN_AGENT: the agent is deactivated and its tasks killed (within the grace
     /// period); once none is left it is DRAINED, and marked gone if asked.
-    fn drain_agent(&mut self, drain: call::DrainAgent, now: Instant) -> Result<(), CallError> {
+    fn drain_agent(&mut self, drain: call::DrainAgent) -> Result<(), CallError> {
         let agent = drain.agent_id.value.clone();
         self.check_agent_known(&agent)?;
         let grace = drain.max_grace_period.as_ref().map(duration_info);
@@ -709,14 +695,14 @@ impl MasterState {
         }
         if self.agents.contains_key(&agent) {
             self.operator.draining.insert(agent.clone());
-            self.check_drained(&agent, now);
+            self.check_drained(&agent);
         }
         Ok(())
     }
 
     /// A draining agent without live tasks becomes DRAINED (and gone if its drain config
     /// says so).
-    pub(crate) fn check_drained(&mut self, agent: &str, now: Instant) {
+    pub(crate) fn check_drained(&mut self, agent: &str) {
         let busy = self.agents.get(agent).is_some_and(|a| {
             a.tasks.iter().any(|k| {
                 self.tasks
@@ -742,7 +728,7 @@ impl MasterState {
             return;
         }
         if drain.config.mark_gone == Some(true) {
-            let _ = self.remove_agent(agent, RemovalKind::Gone, now);
+            let _ = self.remove_agent(agent, RemovalKind::Gone);
         }
     }
 

@@ -192,7 +192,7 @@ impl MasterState {
         }
         let draining: Vec<String> = self.operator.draining.iter().cloned().collect();
         for agent in draining {
-            self.check_drained(&agent, now);
+            self.check_drained(&agent);
         }
     }
 }

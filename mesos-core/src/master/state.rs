@@ -440,7 +440,7 @@ impl MasterState {
         }
         match kind {
             call::Type::Teardown => {
-                self.remove_framework(id, now);
+                self.remove_framework(id);
                 Ok(())
             }
             call::Type::Accept => {
@@ -671,7 +671,7 @@ impl MasterState {
         };
         let mut available = offered;
         for operation in accept.operations {
-            self.apply_operation(id, &agent, operation, &mut available, now);
+            self.apply_operation(id, &agent, operation, &mut available);
         }
         self.recover(id, &agent, &available, refuse, now);
     }
@@ -721,7 +721,6 @@ impl MasterState {
         agent: &str,
         operation: offer::Operation,
         available: &mut Resources,
-        now: Instant,
     ) {
         let kind = offer::operation::Type::try_from(operation.r#type.unwrap_or(0))
             .unwrap_or(offer::operation::Type::Unknown);
@@ -740,7 +739,7 @@ impl MasterState {
             | offer::operation::Type::Unreserve
             | offer::operation::Type::Create
             | offer::operation::Type::Destroy => {
-                self.apply_resource_operation(id, agent, &operation, available, now);
+                self.apply_resource_operation(id, agent, &operation, available);
             }
             _ => {}
         }
@@ -1128,7 +1127,7 @@ impl MasterState {
 
     /// Removes a framework: its tasks are killed, its offers and resources go back, it is
     /// remembered among the completed frameworks.
-    pub fn remove_framework(&mut self, id: &str, now: Instant) {
+    pub fn remove_framework(&mut self, id: &str) {
         if !self.frameworks.contains_key(id) {
             return;
         }
@@ -1170,7 +1169,6 @@ impl MasterState {
             self.completed_frameworks.pop_front();
         }
         self.allocation_wanted = true;
-        let _ = now;
     }
 
     // ----- offers -------------------------------------------------------------------

@@ -25,7 +25,7 @@ impl MasterState {
         }
         if now >= self.next_ping_round {
             self.next_ping_round = now + self.config.options.agent_ping_timeout;
-            self.ping_agents(now);
+            self.ping_agents();
         }
         while let Some((at, offer)) = self.offer_expiry.first().cloned() {
             if at > now {
@@ -41,10 +41,10 @@ impl MasterState {
             .map(|f| f.id.clone())
             .collect();
         for id in expired {
-            self.remove_framework(&id, now);
+            self.remove_framework(&id);
         }
         if self.reregister_deadline.is_some_and(|d| d <= now) {
-            self.expire_recovered_agents(now);
+            self.expire_recovered_agents();
         }
     }
 
