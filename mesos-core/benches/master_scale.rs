@@ -23,8 +23,8 @@ use mesos_core::proto::mesos::internal::AgentCall;
 use mesos_core::proto::mesos::v1::master::{response, Response};
 use mesos_core::proto::mesos::v1::scheduler::{call, event, Call, Event};
 use mesos_core::proto::mesos::v1::{
-    framework_info, offer, resource, value, AgentId, AgentInfo, CommandInfo, FrameworkId,
-    FrameworkInfo, MasterInfo, Resource, TaskId, TaskInfo, TaskState, TaskStatus,
+    framework_info, offer, AgentId, AgentInfo, CommandInfo, FrameworkId, FrameworkInfo, MasterInfo,
+    Resource, TaskId, TaskInfo, TaskState, TaskStatus,
 };
 use mesos_core::registry::{InMemoryRegistry, Registry};
 use mesos_core::resources::parse_resources;
@@ -43,16 +43,12 @@ fn rss() -> u64 {
         * 1024
 }
 
+/// A scalar resource allocated to `role`, as a task in an offer of `role` declares it.
 fn scalar(name: &str, value: f64, role: &str) -> Resource {
-    Resource {
-        name: name.into(),
-        r#type: value::Type::Scalar as i32,
-        scalar: Some(value::Scalar { value }),
-        allocation_info: Some(resource::AllocationInfo {
-            role: Some(role.into()),
-        }),
-        ..Default::default()
-    }
+    mesos_core::resources::Resource::scalar(name, value)
+        .expect("a valid scalar")
+        .allocate(role)
+        .to_proto()
 }
 
 fn config() -> MasterConfig {

@@ -22,8 +22,7 @@ use mesos_core::agent::simulated::{SimulatedAgent, SimulatedAgentOptions};
 use mesos_core::master::{Master, MasterOptions};
 use mesos_core::proto::mesos::v1::scheduler::{call, event, Call, Event};
 use mesos_core::proto::mesos::v1::{
-    offer, resource, value, FrameworkId, FrameworkInfo, Offer, Resource, TaskId, TaskInfo,
-    TaskState,
+    offer, FrameworkId, FrameworkInfo, Offer, Resource, TaskId, TaskInfo, TaskState,
 };
 use mesos_core::recordio;
 use prost::Message;
@@ -50,16 +49,12 @@ fn raise_fd_limit(wanted: u64) {
     }
 }
 
+/// A scalar resource allocated to `role`, as a task in an offer of `role` declares it.
 fn scalar(name: &str, value: f64, role: &str) -> Resource {
-    Resource {
-        name: name.into(),
-        r#type: value::Type::Scalar as i32,
-        scalar: Some(value::Scalar { value }),
-        allocation_info: Some(resource::AllocationInfo {
-            role: Some(role.into()),
-        }),
-        ..Default::default()
-    }
+    mesos_core::resources::Resource::scalar(name, value)
+        .expect("a valid scalar")
+        .allocate(role)
+        .to_proto()
 }
 
 /// Counters shared by the frameworks.

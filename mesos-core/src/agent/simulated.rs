@@ -171,10 +171,7 @@ fn status(task: &Task, state: TaskState, reason: Option<task_status::Reason>) ->
         reason: reason.map(|r| r as i32),
         agent_id: Some(task.agent_id.clone()),
         executor_id: task.executor_id.clone(),
-        timestamp: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .map(|d| d.as_secs_f64()),
+        timestamp: Some(crate::master::wall_clock()),
         uuid: Some(uuid::Uuid::new_v4().as_bytes().to_vec()),
         ..Default::default()
     }

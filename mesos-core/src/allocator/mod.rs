@@ -1030,13 +1030,7 @@ impl Allocator {
     {
         let weights: Vec<(&str, f64)> = weights.into_iter().collect();
         for (role, w) in &weights {
-            validate_role(role).map_err(|e| role_error(role, e))?;
-            if !(w.is_finite() && *w > 0.0) {
-                return Err(AllocatorError::InvalidWeight {
-                    role: role.to_string(),
-                    weight: *w,
-                });
-            }
+            Allocator::check_weight(role, *w)?;
         }
         for (role, w) in weights {
             let node = self.roles.ensure(role).map_err(|e| role_error(role, e))?;
@@ -1046,8 +1040,22 @@ impl Allocator {
         Ok(())
     }
 
-    /// Sets a role's quota (an empty [`Quota`] removes it).
-    pub fn update_quota(&mut self, role: &str, quota: Quota) -> Result<()> {
+    /// Whether [`Allocator::update_weights`] would take `weight` for `role`: a valid role
+    /// name and a positive finite weight. Lets a caller check before it commits elsewhere.
+    pub fn check_weight(role: &str, weight: f64) -> Result<()> {
+        validate_role(role).map_err(|e| role_error(role, e))?;
+        if !(weight.is_finite() && weight > 0.0) {
+            return Err(AllocatorError::InvalidWeight {
+                role: role.to_string(),
+                weight,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether [`Allocator::update_quota`] would take `quota` for `role`: a valid role,
+    /// finite non-negative amounts, no guarantee above its limit.
+    pub fn check_quota(role: &str, quota: &Quota) -> Result<()> {
         validate_role(role).map_err(|e| role_error(role, e))?;
         let bad = |reason: String| AllocatorError::InvalidQuota {
             role: role.to_string(),
@@ -1065,6 +1073,12 @@ impl Allocator {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Sets a role's quota (an empty [`Quota`] removes it).
+    pub fn update_quota(&mut self, role: &str, quota: Quota) -> Result<()> {
+        Allocator::check_quota(role, &quota)?;
         let node = self.roles.ensure(role).map_err(|e| role_error(role, e))?;
         let guarantees = self.names.quantities(&quota.guarantees);
         let limits_q = self.names.quantities(&quota.limits);

@@ -200,17 +200,7 @@ async fn teardown(State(master): State<MasterHandle>, body: String) -> Result<Re
         .find(|(k, _)| *k == "frameworkId")
         .map(|(_, v)| v.to_string())
         .ok_or_else(|| HttpError::bad_request("Missing 'frameworkId' query parameter"))?;
-    master
-        .run(move |s, _| {
-            if !s.frameworks.contains_key(&id) {
-                return Err(HttpError::bad_request(
-                    "No framework found with specified ID".to_string(),
-                ));
-            }
-            s.remove_framework(&id);
-            Ok(())
-        })
-        .await??;
+    master.run(move |s, _| s.teardown(&id)).await??;
     Ok(StatusCode::OK.into_response())
 }
 

@@ -44,6 +44,7 @@ use tokio::task::JoinHandle;
 
 pub use agents::{AgentConnection, RemovalKind};
 pub use events::is_terminal;
+pub(crate) use events::wall_clock;
 pub use runtime::MasterHandle;
 pub use state::{MasterState, Subscription};
 

@@ -269,14 +269,7 @@ impl MasterState {
             }
             call::Type::Teardown => {
                 let teardown = call.teardown.ok_or_else(|| missing("teardown"))?;
-                let id = teardown.framework_id.value;
-                if !self.frameworks.contains_key(&id) {
-                    return Err(CallError::BadRequest(format!(
-                        "No framework found with specified ID '{id}'"
-                    )));
-                }
-                self.remove_framework(&id);
-                Ok(())
+                self.teardown(&teardown.framework_id.value)
             }
             call::Type::MarkAgentGone => {
                 let gone = call

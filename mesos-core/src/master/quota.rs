@@ -30,28 +30,6 @@ fn entry_value(
     Ok((name.to_string(), value.value))
 }
 
-/// Checks a quota as the allocator would: finite, non-negative amounts, guarantees not
-/// above limits.
-pub(crate) fn check(quota: &Quota) -> Result<(), String> {
-    for (name, value) in quota.guarantees.iter().chain(&quota.limits) {
-        if !(value.is_finite() && *value >= 0.0) {
-            return Err(format!(
-                "'{name}' is {value}; quantities must be non-negative"
-            ));
-        }
-    }
-    for (name, guarantee) in &quota.guarantees {
-        if let Some(limit) = quota.limits.get(name) {
-            if guarantee > limit {
-                return Err(format!(
-                    "the guarantee of '{name}' ({guarantee}) is above its limit ({limit})"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Every role's quota in the registry.
 pub(crate) fn quotas_of(state: &RegistryState) -> Vec<(String, Quota)> {
     state

@@ -1108,22 +1108,24 @@ impl MasterState {
         agent: &str,
         resources: &Resources,
     ) {
-        if resources.is_empty() || self.agents.get(agent).is_none_or(|a| a.recovered) {
-            return;
-        }
-        let result = self.allocator.recover_resources(
-            &framework.to_string().into(),
-            &agent.to_string().into(),
-            resources,
-            None,
-            Instant::now(),
-        );
-        if result.is_ok() {
-            self.freed_agents.insert(agent.to_string());
+        // An agent recovered from the registry is not in the allocator yet.
+        if self.agents.get(agent).is_some_and(|a| !a.recovered) {
+            self.recover(framework, agent, resources, None, Instant::now());
         }
     }
 
     // ----- framework removal --------------------------------------------------------
+
+    /// An operator's teardown (`TEARDOWN`, `/master/teardown`) of a framework that must exist.
+    pub fn teardown(&mut self, id: &str) -> Result<(), CallError> {
+        if !self.frameworks.contains_key(id) {
+            return Err(CallError::BadRequest(format!(
+                "No framework found with specified ID '{id}'"
+            )));
+        }
+        self.remove_framework(id);
+        Ok(())
+    }
 
     /// Removes a framework: its tasks are killed, its offers and resources go back, it is
     /// remembered among the completed frameworks.
@@ -1329,13 +1331,8 @@ impl MasterState {
             .map(|w| (w.role.clone().unwrap_or_default(), w.weight))
             .collect();
         for (role, weight) in &pairs {
-            crate::resources::validate_role(role)
-                .map_err(|e| CallError::BadRequest(format!("Invalid role '{role}': {e}")))?;
-            if !(weight.is_finite() && *weight > 0.0) {
-                return Err(CallError::BadRequest(format!(
-                    "Invalid weight '{weight}' for role '{role}': weights must be positive"
-                )));
-            }
+            Allocator::check_weight(role, *weight)
+                .map_err(|e| CallError::BadRequest(e.to_string()))?;
         }
         self.write_registry(vec![crate::registry::Operation::UpdateWeights(weights)])?;
         self.allocator
@@ -1355,13 +1352,10 @@ impl MasterState {
             let quota = super::quota::quota_of(config).map_err(CallError::BadRequest)?;
             quotas.push((config.role.clone(), quota));
         }
-        // Check against a copy of the allocator's rules before writing.
+        // The allocator's rules are checked before the registry write commits them.
         for (role, quota) in &quotas {
-            crate::resources::validate_role(role)
-                .map_err(|e| CallError::BadRequest(format!("Invalid role '{role}': {e}")))?;
-            super::quota::check(quota).map_err(|e| {
-                CallError::BadRequest(format!("Invalid quota for role '{role}': {e}"))
-            })?;
+            Allocator::check_quota(role, quota)
+                .map_err(|e| CallError::BadRequest(e.to_string()))?;
         }
         self.write_registry(vec![crate::registry::Operation::UpdateQuota(configs)])?;
         for (role, quota) in quotas {
