@@ -6,5 +6,8 @@
 
 pub mod containerizer;
 pub mod fetcher;
+pub mod options;
 pub mod simulated;
 pub mod status_update;
+
+pub use options::{AgentOptions, RecoverMode};
