@@ -1,13 +1,222 @@
 //! The Mesos agent: runs tasks on a host.
 //!
-//! So far the parts the agent will be built from: the containerizer (process launching and
-//! resource isolation), the fetcher (URIs into a sandbox) and the task status update
-//! manager (ordered, checkpointed, acknowledged updates).
+//! [`Agent`] registers with the master over the internal protocol ([`master_link`],
+//! [`master_session`]), launches executors in containers ([`containerizer`], with the
+//! launch described by [`executor_launch`]), serves them the v1 executor API
+//! ([`executor_api`]) and relays their status updates through the status update manager
+//! ([`status_update`]). Its state is owned by one task ([`runtime`], [`state`]).
+//!
+//! * [`paths`]: the work directory layout (sandboxes, checkpoints).
+//! * [`fetcher`]: URIs into a sandbox.
+//! * [`simulated`]: an agent that runs nothing, for tests and benchmarks of the master.
 
 pub mod containerizer;
+mod executor_api;
+pub mod executor_launch;
+mod exit_watch;
 pub mod fetcher;
+pub mod master_link;
+mod master_session;
 pub mod options;
+pub mod paths;
+pub mod runtime;
 pub mod simulated;
+pub mod state;
 pub mod status_update;
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
 pub use options::{AgentOptions, RecoverMode};
+pub use runtime::AgentHandle;
+
+use crate::http::{HttpServer, ServerError};
+use crate::proto::mesos::v1::{AgentId, AgentInfo};
+use containerizer::{Containerizer, ContainerizerError};
+use state::AgentState;
+use status_update::{RetryPolicy, TaskStatusUpdateManager};
+
+/// Why an agent could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The work directory cannot be used.
+    #[error("cannot use work directory {path}: {source}")]
+    WorkDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The containerizer could not be built from the flags.
+    #[error(transparent)]
+    Containerizer(#[from] ContainerizerError),
+    /// The HTTP server could not start.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// A running agent.
+#[derive(Debug)]
+pub struct Agent {
+    server: HttpServer,
+    handle: AgentHandle,
+    stop: oneshot::Sender<()>,
+    owner: JoinHandle<AgentState>,
+    session: JoinHandle<()>,
+    sender: JoinHandle<()>,
+    grace: Duration,
+}
+
+/// How long [`Agent::stop`] waits for executors on top of their shutdown grace period.
+const STOP_SLACK: Duration = Duration::from_secs(15);
+
+impl Agent {
+    /// Starts an agent: binds its HTTP server, builds its containerizer and begins
+    /// registering with the master. Must be called within a Tokio runtime.
+    pub async fn start(options: AgentOptions) -> Result<Agent, AgentError> {
+        std::fs::create_dir_all(&options.work_dir).map_err(|source| AgentError::WorkDir {
+            path: options.work_dir.clone(),
+            source,
+        })?;
+        let containerizer = Arc::new(Containerizer::from_config(&options.containerizer)?);
+        let listener = tokio::net::TcpListener::bind(options.bind)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: options.bind,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: options.bind,
+            source,
+        })?;
+        let endpoint = options.advertise.unwrap_or_else(|| {
+            if bound.ip().is_unspecified() {
+                SocketAddr::new(Ipv4Addr::LOCALHOST.into(), bound.port())
+            } else {
+                bound
+            }
+        });
+        let info = AgentInfo {
+            hostname: options.hostname.clone(),
+            port: Some(i32::from(endpoint.port())),
+            resources: options.resources.clone(),
+            attributes: options.attributes.clone(),
+            domain: options.domain.clone(),
+            id: paths::recorded_agent_id(&options.work_dir).map(|value| AgentId { value }),
+        };
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(4)
+            .build()?;
+        let url = format!("http://{}{}", options.master, master_link::AGENT_PATH);
+        let (handle, commands) = AgentHandle::new();
+        let (outbox, calls) = mpsc::unbounded_channel();
+        let grace = options.executor_shutdown_grace_period;
+        let backoff = options.registration_backoff_factor;
+        let flags = options.flags.clone();
+        let state = AgentState::new(
+            Arc::new(options),
+            endpoint,
+            info,
+            containerizer,
+            handle.clone(),
+            outbox,
+            TaskStatusUpdateManager::new(RetryPolicy::default()),
+        );
+        let (stop, stopped) = oneshot::channel();
+        let owner = tokio::spawn(runtime::run(state, commands, stopped));
+        let sender = tokio::spawn(master_session::send_calls(
+            client.clone(),
+            url.clone(),
+            calls,
+        ));
+        let session = tokio::spawn(master_session::run(handle.clone(), client, url, backoff));
+        let server = HttpServer::serve(listener, routes(handle.clone(), flags))?;
+        Ok(Agent {
+            server,
+            handle,
+            stop,
+            owner,
+            session,
+            sender,
+            grace,
+        })
+    }
+
+    /// The address the agent's HTTP server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// A handle to run closures on the agent's state.
+    pub fn handle(&self) -> &AgentHandle {
+        &self.handle
+    }
+
+    /// The agent id, once the master registered the agent.
+    pub async fn id(&self) -> Option<String> {
+        self.handle
+            .run(|s| s.is_registered().then(|| s.agent_id().value))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Waits up to `timeout` for the agent to be registered; its id.
+    pub async fn registered(&self, timeout: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(id) = self.id().await {
+                return Some(id);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the agent: shuts every executor down (destroying its container after the
+    /// shutdown grace period), then stops serving. No process or cgroup of it remains.
+    pub async fn stop(self) {
+        self.session.abort();
+        let _ = self.handle.run(|s| s.shutdown_all()).await;
+        let deadline = tokio::time::Instant::now() + self.grace + STOP_SLACK;
+        while tokio::time::Instant::now() < deadline {
+            let idle = self
+                .handle
+                .run(|s| s.frameworks.values().all(|f| f.executors.is_empty()))
+                .await
+                .unwrap_or(true);
+            if idle {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = self.stop.send(());
+        let _ = self.owner.await;
+        self.sender.abort();
+        let _ = self.server.shutdown(Duration::from_secs(5)).await;
+    }
+}
+
+/// Every route the agent serves.
+fn routes(handle: AgentHandle, flags: std::collections::BTreeMap<String, String>) -> Router {
+    Router::new()
+        .merge(executor_api::routes(handle))
+        .route(
+            "/flags",
+            axum::routing::get(move || {
+                let flags = flags.clone();
+                async move { crate::http::flags_response(&flags) }
+            }),
+        )
+        .merge(crate::http::common_routes(crate::http::version_info()))
+}

@@ -12,18 +12,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prost::Message;
 use tokio::task::JoinHandle;
 
+use super::master_link::{self, LinkError, Registration};
 use crate::proto::mesos::internal::{agent_call, agent_event, AgentCall, AgentEvent};
 use crate::proto::mesos::v1::{
     task_status, AgentId, AgentInfo, FrameworkId, FrameworkInfo, Resource, Task, TaskId, TaskState,
     TaskStatus,
 };
-use crate::recordio;
-
-/// The header carrying the agent connection's stream id (see `agent.proto`).
-const AGENT_STREAM_ID: &str = "agent-stream-id";
 
 /// How a simulated agent behaves.
 #[derive(Debug, Clone)]
@@ -57,25 +53,6 @@ impl SimulatedAgentOptions {
             call_limit: None,
         })
     }
-}
-
-/// Why a simulated agent could not (re-)register.
-#[derive(Debug, thiserror::Error)]
-pub enum SimulatedAgentError {
-    /// The HTTP request failed.
-    #[error("request to the master failed: {0}")]
-    Http(#[from] reqwest::Error),
-    /// The master refused the registration.
-    #[error("the master refused the registration: {status} {body}")]
-    Refused {
-        /// HTTP status.
-        status: u16,
-        /// The master's reason.
-        body: String,
-    },
-    /// The stream did not start with REGISTERED.
-    #[error("the master's stream is not as expected: {0}")]
-    Protocol(String),
 }
 
 /// One task the simulated agent runs.
@@ -129,14 +106,7 @@ impl Caller {
             Some(limit) => limit.clone().acquire_owned().await.ok(),
             None => None,
         };
-        let _ = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/x-protobuf")
-            .header(AGENT_STREAM_ID, stream_id)
-            .body(call.encode_to_vec())
-            .send()
-            .await;
+        let _ = master_link::post(&self.client, &self.url, &stream_id, &call).await;
     }
 
     fn call(&self, kind: agent_call::Type) -> AgentCall {
@@ -177,69 +147,6 @@ fn status(task: &Task, state: TaskState, reason: Option<task_status::Reason>) ->
     }
 }
 
-/// An open registration: the stream, its decoder (holding what was read past the first
-/// event), the stream id and the agent id.
-struct Registration {
-    response: reqwest::Response,
-    decoder: recordio::Decoder,
-    stream_id: String,
-    agent_id: String,
-}
-
-/// POSTs a REGISTER and reads the REGISTERED event.
-async fn register(
-    client: &reqwest::Client,
-    url: &str,
-    register: agent_call::Register,
-) -> Result<Registration, SimulatedAgentError> {
-    let call = AgentCall {
-        r#type: Some(agent_call::Type::Register as i32),
-        register: Some(register),
-        ..Default::default()
-    };
-    let mut response = client
-        .post(url)
-        .header("content-type", "application/x-protobuf")
-        .body(call.encode_to_vec())
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        return Err(SimulatedAgentError::Refused { status, body });
-    }
-    let stream_id = response
-        .headers()
-        .get(AGENT_STREAM_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let mut decoder = recordio::Decoder::default();
-    let first = loop {
-        if let Some(record) = decoder
-            .next_record()
-            .map_err(|e| SimulatedAgentError::Protocol(e.to_string()))?
-        {
-            break record;
-        }
-        let chunk = response
-            .chunk()
-            .await?
-            .ok_or_else(|| SimulatedAgentError::Protocol("stream ended".into()))?;
-        decoder.push(&chunk);
-    };
-    let registered = AgentEvent::decode(first)
-        .ok()
-        .and_then(|e| e.registered)
-        .ok_or_else(|| SimulatedAgentError::Protocol("first event is not REGISTERED".into()))?;
-    Ok(Registration {
-        response,
-        decoder,
-        stream_id,
-        agent_id: registered.agent_id.value,
-    })
-}
-
 impl SimulatedAgent {
     /// Registers with the master at `master` and starts answering it. When the master's
     /// stream ends (the master restarted), the agent re-registers with its id and tasks,
@@ -248,14 +155,14 @@ impl SimulatedAgent {
         client: reqwest::Client,
         master: SocketAddr,
         options: SimulatedAgentOptions,
-    ) -> Result<SimulatedAgent, SimulatedAgentError> {
-        let url = format!("http://{master}/master/internal/agent");
+    ) -> Result<SimulatedAgent, LinkError> {
+        let url = format!("http://{master}{}", master_link::AGENT_PATH);
         let info = AgentInfo {
             hostname: options.hostname.clone(),
             resources: options.resources.clone(),
             ..Default::default()
         };
-        let registration = register(
+        let registration = master_link::register(
             &client,
             &url,
             agent_call::Register {
@@ -265,7 +172,7 @@ impl SimulatedAgent {
             },
         )
         .await?;
-        let id = registration.agent_id.clone();
+        let id = registration.registered.agent_id.value.clone();
         let shared = Arc::new(Mutex::new(Shared {
             tasks: BTreeMap::new(),
             frameworks: BTreeMap::new(),
@@ -371,9 +278,9 @@ async fn run(
                     ..Default::default()
                 }
             };
-            match register(&caller.client, &caller.url, again).await {
+            match master_link::register(&caller.client, &caller.url, again).await {
                 Ok(r) => break r,
-                Err(SimulatedAgentError::Refused { status: 403, .. }) => {
+                Err(LinkError::Refused { status: 403, .. }) => {
                     retrier.abort();
                     return;
                 }
@@ -417,27 +324,9 @@ async fn serve(
     answer_pings: &AtomicBool,
     acknowledged: &AtomicU64,
 ) {
-    let Registration {
-        mut response,
-        mut decoder,
-        ..
-    } = registration;
-    loop {
-        loop {
-            match decoder.next_record() {
-                Ok(Some(record)) => {
-                    if let Ok(event) = AgentEvent::decode(record) {
-                        handle(caller, options, answer_pings, acknowledged, event).await;
-                    }
-                }
-                Ok(None) => break,
-                Err(_) => return,
-            }
-        }
-        match response.chunk().await {
-            Ok(Some(chunk)) => decoder.push(&chunk),
-            _ => return,
-        }
+    let mut events = registration.events;
+    while let Some(event) = events.next().await {
+        handle(caller, options, answer_pings, acknowledged, event).await;
     }
 }
 

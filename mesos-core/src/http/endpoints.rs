@@ -73,6 +73,17 @@ pub fn version_response(version: &VersionInfo) -> Response {
     message_response(StatusCode::OK, Format::Json, version)
 }
 
+/// The `/flags` answer: every flag by name, as JSON `{"flags": {...}}`.
+pub fn flags_response(flags: &std::collections::BTreeMap<String, String>) -> Response {
+    let body = serde_json::json!({ "flags": flags }).to_string();
+    let mut response = Response::new(body.into());
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// `YYYY-MM-DD HH:MM:SS` in UTC for Unix seconds, the format of Mesos' `build_date`.
 fn format_utc(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);

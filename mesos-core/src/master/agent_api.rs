@@ -13,11 +13,7 @@ use super::runtime::MasterHandle;
 use crate::http::{event_stream_from, mesos_405, CallBody, Format, HttpError, StreamFormat};
 use crate::proto::mesos::internal::{agent_call, AgentCall};
 
-/// The path agents call.
-pub const AGENT_PATH: &str = "/master/internal/agent";
-
-/// The header carrying an agent connection's stream id.
-pub const AGENT_STREAM_ID: &str = "agent-stream-id";
+use crate::agent::master_link::{AGENT_PATH, AGENT_STREAM_ID};
 
 /// The agent protocol routes.
 pub(super) fn routes(handle: MasterHandle) -> Router {

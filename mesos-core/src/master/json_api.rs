@@ -169,12 +169,7 @@ async fn redirect(State(master): State<MasterHandle>) -> Result<Response, HttpEr
 }
 
 async fn flags(State(master): State<MasterHandle>) -> Response {
-    let flags: serde_json::Map<String, Json> = master
-        .flags()
-        .iter()
-        .map(|(k, v)| (k.clone(), Json::String(v.clone())))
-        .collect();
-    json(&serde_json::json!({ "flags": flags }))
+    crate::http::flags_response(master.flags())
 }
 
 async fn metrics(State(master): State<MasterHandle>) -> Result<Response, HttpError> {

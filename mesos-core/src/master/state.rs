@@ -792,7 +792,12 @@ impl MasterState {
             }
             Ok(consumed) => {
                 *available -= &consumed;
-                if let Some(executor) = &task.executor {
+                let mut task = task;
+                if let Some(executor) = &mut task.executor {
+                    // As Mesos, the master fills in the framework id the executor omits.
+                    executor
+                        .framework_id
+                        .get_or_insert_with(|| framework_id(id));
                     self.add_executor(id, agent, executor);
                 }
                 let framework = self.frameworks[id].info.clone();
@@ -834,6 +839,10 @@ impl MasterState {
             }
             Ok(consumed) => {
                 *available -= &consumed;
+                let mut executor = executor;
+                executor
+                    .framework_id
+                    .get_or_insert_with(|| framework_id(id));
                 self.add_executor(id, agent, &executor);
                 let mut tasks = group.tasks.clone();
                 for task in &mut tasks {

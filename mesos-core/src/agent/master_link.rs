@@ -1,0 +1,147 @@
+//! The agent's end of the master<->agent protocol (`mesos.internal`, see
+//! `proto/mesos/internal/agent.proto`): REGISTER opens the master's event stream, every
+//! other call is a POST carrying that stream's id.
+//!
+//! Shared by the real [`Agent`](super::Agent) and the
+//! [`SimulatedAgent`](super::simulated::SimulatedAgent) of tests and benchmarks.
+
+use prost::Message;
+
+use crate::proto::mesos::internal::{agent_call, agent_event, AgentCall, AgentEvent};
+use crate::recordio;
+
+/// The header carrying the id of an agent's open event stream.
+pub const AGENT_STREAM_ID: &str = "agent-stream-id";
+
+/// The path of the protocol on the master.
+pub const AGENT_PATH: &str = "/master/internal/agent";
+
+/// Why a call to the master failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The HTTP request failed (the master is unreachable, the connection broke).
+    #[error("request to the master failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The master answered with an error status.
+    #[error("the master refused the call: {status} {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The master's reason.
+        body: String,
+    },
+    /// The master's stream is not what the protocol says.
+    #[error("the master's stream is not as expected: {0}")]
+    Protocol(String),
+}
+
+/// The master's event stream of one registration.
+#[derive(Debug)]
+pub struct EventStream {
+    response: reqwest::Response,
+    decoder: recordio::Decoder,
+}
+
+impl EventStream {
+    /// The next event; `None` when the stream ended or broke (the agent must register
+    /// again). Records that do not decode are skipped.
+    pub async fn next(&mut self) -> Option<AgentEvent> {
+        loop {
+            match self.decoder.next_record() {
+                Ok(Some(record)) => {
+                    if let Ok(event) = AgentEvent::decode(record) {
+                        return Some(event);
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+            match self.response.chunk().await {
+                Ok(Some(chunk)) => self.decoder.push(&chunk),
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// An open registration: the master's answer and the stream of what follows.
+#[derive(Debug)]
+pub struct Registration {
+    /// The REGISTERED event that opened the stream.
+    pub registered: agent_event::Registered,
+    /// The id every later call of this registration carries.
+    pub stream_id: String,
+    /// The events after REGISTERED.
+    pub events: EventStream,
+}
+
+/// POSTs a REGISTER to the master at `url` (its [`AGENT_PATH`]) and reads the REGISTERED
+/// event that opens the stream.
+pub async fn register(
+    client: &reqwest::Client,
+    url: &str,
+    register: agent_call::Register,
+) -> Result<Registration, LinkError> {
+    let call = AgentCall {
+        r#type: Some(agent_call::Type::Register as i32),
+        register: Some(register),
+        ..Default::default()
+    };
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-protobuf")
+        .body(call.encode_to_vec())
+        .send()
+        .await?;
+    let response = refused(response).await?;
+    let stream_id = response
+        .headers()
+        .get(AGENT_STREAM_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut events = EventStream {
+        response,
+        decoder: recordio::Decoder::default(),
+    };
+    let first = events
+        .next()
+        .await
+        .ok_or_else(|| LinkError::Protocol("the stream ended before REGISTERED".into()))?;
+    let registered = first
+        .registered
+        .ok_or_else(|| LinkError::Protocol("the first event is not REGISTERED".into()))?;
+    Ok(Registration {
+        registered,
+        stream_id,
+        events,
+    })
+}
+
+/// POSTs `call` on the registration `stream_id` to the master at `url`.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    stream_id: &str,
+    call: &AgentCall,
+) -> Result<(), LinkError> {
+    let response = client
+        .post(url)
+        .header("content-type", "application/x-protobuf")
+        .header(AGENT_STREAM_ID, stream_id)
+        .body(call.encode_to_vec())
+        .send()
+        .await?;
+    refused(response).await.map(drop)
+}
+
+/// The response if its status is a success, else [`LinkError::Refused`] with its body.
+async fn refused(response: reqwest::Response) -> Result<reqwest::Response, LinkError> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    Err(LinkError::Refused { status, body })
+}

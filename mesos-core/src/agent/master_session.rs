@@ -1,0 +1,91 @@
+//! The agent's connection to its master: registers (re-registers with its id and what it
+//! runs after the first time), feeds the master's events to the state, and registers again
+//! with backoff whenever the stream ends. Calls to the master go out in order through one
+//! sender task.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::master_link::{self, LinkError};
+use super::runtime::AgentHandle;
+use crate::proto::mesos::internal::AgentCall;
+
+/// How long a call to the master may take before it is given up (updates are retried).
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest wait between two registration attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Registers with the master at `url` and serves its events until the agent stops or the
+/// master refuses the agent for good (it was removed).
+pub(super) async fn run(
+    handle: AgentHandle,
+    client: reqwest::Client,
+    url: String,
+    backoff_factor: Duration,
+) {
+    let mut backoff = backoff_factor.max(Duration::from_millis(10));
+    loop {
+        let Ok(register) = handle.run(|s| s.register_message()).await else {
+            return;
+        };
+        match master_link::register(&client, &url, register).await {
+            Ok(registration) => {
+                backoff = backoff_factor.max(Duration::from_millis(10));
+                let stream_id = registration.stream_id;
+                let registered = registration.registered;
+                handle.send(move |s| s.registered(registered, stream_id));
+                let mut events = registration.events;
+                while let Some(event) = events.next().await {
+                    handle.send(move |s| s.master_event(event));
+                }
+                tracing::warn!("lost the connection to the master at {url}; registering again");
+                if handle.run(|s| s.master_disconnected()).await.is_err() {
+                    return;
+                }
+            }
+            Err(LinkError::Refused { status: 403, body }) => {
+                tracing::error!("the master refused this agent for good: {body}");
+                handle.send(|s| {
+                    s.shutdown_all();
+                    s.shut_down = true;
+                });
+                return;
+            }
+            Err(e) => tracing::debug!("registration failed: {e}"),
+        }
+        let jitter = rand_fraction();
+        tokio::time::sleep(backoff.mul_f64(0.5 + jitter / 2.0)).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// A number in [0, 1) for backoff jitter.
+fn rand_fraction() -> f64 {
+    let bytes = uuid::Uuid::new_v4();
+    f64::from(u16::from_le_bytes([
+        bytes.as_bytes()[0],
+        bytes.as_bytes()[1],
+    ])) / 65536.0
+}
+
+/// Posts the agent's calls to the master one after the other, in the order they were made.
+pub(super) async fn send_calls(
+    client: reqwest::Client,
+    url: String,
+    mut calls: mpsc::UnboundedReceiver<(String, AgentCall)>,
+) {
+    while let Some((stream_id, call)) = calls.recv().await {
+        let sent = tokio::time::timeout(
+            CALL_TIMEOUT,
+            master_link::post(&client, &url, &stream_id, &call),
+        )
+        .await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!("call to the master failed: {e}"),
+            Err(_) => tracing::debug!("call to the master timed out"),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! A real master and a real agent in this process run custom executors: one that never
+//! subscribes, one that cannot start, and pymesos' executor (PyPI, unmodified) running
+//! tasks, relaying framework messages and handling kills. Nothing may be left running.
+//!
+//! The pymesos test needs `python3` with pymesos (`scripts/install-test-deps.sh`); without
+//! it it prints `SKIPPED: <why>` and passes, unless `MESOS_REQUIRE_PYTHON_DEPS=1`.
+
+#[allow(dead_code)]
+mod agent_support;
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+mod master_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use agent_support::{
+    accept, agent, agent_options, eventually, master, processes_with, task_with_executor,
+};
+use base64::Engine;
+use common::{workspace, REQUIRE};
+use master_support::{framework_info, scalars, TestScheduler};
+use serde_json::json;
+
+const RESOURCES: &str = "cpus:2;mem:1024;disk:1024;ports:[31000-31100]";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_that_never_subscribes_fails_its_task_and_is_killed() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
+    options.executor_registration_timeout = Duration::from_secs(1);
+    let agent = agent(options).await;
+    let mut scheduler =
+        TestScheduler::subscribe(master.addr(), framework_info("silent", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let marker = "4711.25";
+    let task = task_with_executor(
+        &offer,
+        "t1",
+        "e1",
+        &format!("sleep {marker}"),
+        scalars("*", &[("cpus", 0.5), ("mem", 64.0)]),
+    );
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+
+    let update = scheduler.next("UPDATE").await;
+    let status = &update["update"]["status"];
+    assert_eq!(status["state"], "TASK_FAILED", "{update}");
+    assert_eq!(
+        status["reason"], "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
+        "{update}"
+    );
+    assert_eq!(status["source"], "SOURCE_AGENT", "{update}");
+    scheduler.acknowledge(&update).await;
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(marker)
+            .is_empty())
+        .await,
+        "the executor outlived its container: {:?}",
+        processes_with(marker)
+    );
+    agent.stop().await;
+    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_that_cannot_start_fails_its_task_with_the_reason() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let agent = agent(agent_options(master.addr(), work.path(), RESOURCES)).await;
+    let mut scheduler =
+        TestScheduler::subscribe(master.addr(), framework_info("broken", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let mut task = task_with_executor(
+        &offer,
+        "t1",
+        "e1",
+        "",
+        scalars("*", &[("cpus", 0.5), ("mem", 64.0)]),
+    );
+    task["executor"]["command"] = json!({"shell": false, "value": "/nonexistent/executor"});
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+
+    let update = scheduler.next("UPDATE").await;
+    let status = &update["update"]["status"];
+    assert_eq!(status["state"], "TASK_FAILED", "{update}");
+    assert_eq!(
+        status["reason"], "REASON_CONTAINER_LAUNCH_FAILED",
+        "{update}"
+    );
+    let message = status["message"].as_str().unwrap_or_default();
+    assert!(message.contains("/nonexistent/executor"), "{message}");
+    scheduler.acknowledge(&update).await;
+
+    // A URI that cannot be fetched fails the launch the same way, naming the URI.
+    let offer = scheduler.offer().await;
+    let mut task = task_with_executor(
+        &offer,
+        "t2",
+        "e2",
+        "true",
+        scalars("*", &[("cpus", 0.5), ("mem", 64.0)]),
+    );
+    task["executor"]["command"]["uris"] = json!([{"value": "/nonexistent/archive.tar.gz"}]);
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+    let update = scheduler.next("UPDATE").await;
+    let status = &update["update"]["status"];
+    assert_eq!(status["state"], "TASK_FAILED", "{update}");
+    assert_eq!(
+        status["reason"], "REASON_CONTAINER_LAUNCH_FAILED",
+        "{update}"
+    );
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("archive.tar.gz"),
+        "{update}"
+    );
+    agent.stop().await;
+    master.stop().await;
+}
+
+fn pymesos_missing() -> Option<String> {
+    match Command::new("python3")
+        .args(["-c", "import pymesos"])
+        .output()
+    {
+        Err(e) => Some(format!("python3 cannot be run: {e}")),
+        Ok(out) if !out.status.success() => Some(format!(
+            "python3 cannot import pymesos (run scripts/install-test-deps.sh): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => None,
+    }
+}
+
+fn b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pymesos_executor_runs_tasks_messages_and_kills() {
+    if let Some(reason) = pymesos_missing() {
+        assert_ne!(std::env::var(REQUIRE).as_deref(), Ok("1"), "{reason}");
+        println!("SKIPPED: {reason}");
+        return;
+    }
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let agent = agent(agent_options(master.addr(), work.path(), RESOURCES)).await;
+    let mut scheduler =
+        TestScheduler::subscribe(master.addr(), framework_info("py", "*", &[])).await;
+    let script = workspace().join("mesos-core/tests/python/pymesos_executor.py");
+    // The executor's PATH is Mesos' default, not ours: name the interpreter that has pymesos.
+    let python = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 runs");
+    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
+    let command = format!("exec {python} {}", script.display());
+
+    let offer = scheduler.offer().await;
+    let mut first = task_with_executor(
+        &offer,
+        "t1",
+        "py-executor",
+        &command,
+        scalars("*", &[("cpus", 0.5), ("mem", 128.0)]),
+    );
+    first["data"] = json!(b64("sleep 1; echo hello-from-task"));
+    let mut second = task_with_executor(
+        &offer,
+        "t2",
+        "py-executor",
+        &command,
+        scalars("*", &[("cpus", 0.5), ("mem", 128.0)]),
+    );
+    second["data"] = json!(b64("sleep 1000"));
+    let (code, body) = scheduler.call(accept(&offer, vec![first, second])).await;
+    assert_eq!(code, 202, "{body}");
+
+    let mut running = 0;
+    while running < 2 {
+        let update = scheduler.next("UPDATE").await;
+        let status = &update["update"]["status"];
+        if status["state"] != "TASK_RUNNING" {
+            for stderr in processes_sandbox_files(work.path(), "stderr") {
+                eprintln!("{}", stderr);
+            }
+        }
+        assert_eq!(status["state"], "TASK_RUNNING", "{update}");
+        assert_eq!(status["source"], "SOURCE_EXECUTOR", "{update}");
+        assert_eq!(status["executor_id"]["value"], "py-executor", "{update}");
+        assert!(
+            status["container_status"]["container_id"]["value"].is_string(),
+            "{update}"
+        );
+        scheduler.acknowledge(&update).await;
+        running += 1;
+    }
+
+    let (code, body) = scheduler
+        .call(json!({"type": "MESSAGE", "message": {
+            "agent_id": offer["agent_id"],
+            "executor_id": {"value": "py-executor"},
+            "data": b64("ping")
+        }}))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let message = scheduler.next("MESSAGE").await;
+    assert_eq!(
+        message["message"]["data"],
+        json!(b64("echo:ping")),
+        "{message}"
+    );
+
+    let finished = scheduler.next("UPDATE").await;
+    let status = &finished["update"]["status"];
+    assert_eq!(status["task_id"]["value"], "t1", "{finished}");
+    assert_eq!(status["state"], "TASK_FINISHED", "{finished}");
+    scheduler.acknowledge(&finished).await;
+
+    let (code, body) = scheduler
+        .call(json!({"type": "KILL", "kill": {"task_id": {"value": "t2"}, "agent_id": offer["agent_id"]}}))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let killed = scheduler.next("UPDATE").await;
+    assert_eq!(
+        killed["update"]["status"]["task_id"]["value"], "t2",
+        "{killed}"
+    );
+    assert_eq!(
+        killed["update"]["status"]["state"], "TASK_KILLED",
+        "{killed}"
+    );
+    scheduler.acknowledge(&killed).await;
+
+    let agent_id = offer["agent_id"]["value"].as_str().unwrap();
+    let stdout = work
+        .path()
+        .join("slaves")
+        .join(agent_id)
+        .join("frameworks")
+        .join(&scheduler.framework_id)
+        .join("executors/py-executor/runs/latest/stdout");
+    let output = std::fs::read_to_string(&stdout).unwrap_or_default();
+    assert!(
+        output.contains("hello-from-task"),
+        "{}: {output}",
+        stdout.display()
+    );
+
+    agent.stop().await;
+    let script_text = script.display().to_string();
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(&script_text)
+            .is_empty())
+        .await,
+        "the executor outlived the agent"
+    );
+    assert!(
+        processes_with("sleep 1000").is_empty(),
+        "the killed task's process outlived the agent"
+    );
+    master.stop().await;
+}
+
+fn processes_sandbox_files(work: &std::path::Path, name: &str) -> Vec<String> {
+    let out = Command::new("find")
+        .arg(work)
+        .arg("-name")
+        .arg(name)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|p| format!("{p}:\n{}", std::fs::read_to_string(p).unwrap_or_default()))
+        .collect()
+}

@@ -1,0 +1,134 @@
+//! Shared by the agent's integration tests: a master and a real agent in this process,
+//! options for them, and ways to look for leftover processes.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mesos_core::agent::containerizer::{ContainerizerConfig, LauncherKind};
+use mesos_core::agent::{Agent, AgentOptions, RecoverMode};
+use mesos_core::master::{Master, MasterOptions};
+use serde_json::{json, Value};
+
+/// Options for an agent of `master` working in `work_dir`, with `resources`, the posix
+/// launcher and posix isolation, executors given `registration_timeout` to subscribe.
+pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> AgentOptions {
+    AgentOptions {
+        master: master.to_string(),
+        bind: "127.0.0.1:0".parse().expect("address"),
+        advertise: None,
+        hostname: "localhost".into(),
+        work_dir: work_dir.to_path_buf(),
+        resources: mesos_core::resources::parse_resources(resources, "*")
+            .expect("valid resources")
+            .to_protos(),
+        attributes: Vec::new(),
+        domain: None,
+        containerizer: ContainerizerConfig {
+            isolation: "posix/cpu,posix/mem".into(),
+            launcher: LauncherKind::Posix,
+            ..Default::default()
+        },
+        command_executor: PathBuf::from("/nonexistent/mesos-executor"),
+        executor_registration_timeout: Duration::from_secs(60),
+        executor_shutdown_grace_period: Duration::from_secs(2),
+        recover: RecoverMode::Reconnect,
+        recovery_timeout: Duration::from_secs(900),
+        gc_delay: Duration::from_secs(7 * 86_400),
+        registration_backoff_factor: Duration::from_millis(100),
+        flags: Default::default(),
+    }
+}
+
+/// A master on an ephemeral port with a short allocation interval.
+pub async fn master() -> Master {
+    Master::start(MasterOptions {
+        allocation_interval: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await
+    .expect("master starts")
+}
+
+/// Starts `options`' agent and waits for it to register.
+pub async fn agent(options: AgentOptions) -> Agent {
+    let agent = Agent::start(options).await.expect("agent starts");
+    agent
+        .registered(Duration::from_secs(20))
+        .await
+        .expect("agent registers");
+    agent
+}
+
+/// Pids of processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.contains(marker) {
+                found.push(pid);
+            }
+        }
+    }
+    found
+}
+
+/// Waits up to `timeout` for `check` to hold.
+pub async fn eventually(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A task for `offer` with a custom executor running `command` in a shell.
+pub fn task_with_executor(
+    offer: &Value,
+    task_id: &str,
+    executor_id: &str,
+    command: &str,
+    resources: Value,
+) -> Value {
+    json!({
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": offer["agent_id"],
+        "resources": resources,
+        "executor": {
+            "executor_id": {"value": executor_id},
+            "command": {"value": command}
+        }
+    })
+}
+
+/// An ACCEPT of `offer` launching `tasks`.
+pub fn accept(offer: &Value, tasks: Vec<Value>) -> Value {
+    json!({
+        "type": "ACCEPT",
+        "accept": {
+            "offer_ids": [offer["id"]],
+            "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
+            "filters": {"refuse_seconds": 0.0}
+        }
+    })
+}
