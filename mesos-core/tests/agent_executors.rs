@@ -19,7 +19,7 @@ use agent_support::{
     accept, agent, agent_options, eventually, master, processes_with, task_with_executor,
 };
 use base64::Engine;
-use common::{workspace, REQUIRE};
+use common::REQUIRE;
 use master_support::{framework_info, scalars, TestScheduler};
 use serde_json::json;
 
@@ -126,44 +126,25 @@ async fn executor_that_cannot_start_fails_its_task_with_the_reason() {
     master.stop().await;
 }
 
-fn pymesos_missing() -> Option<String> {
-    match Command::new("python3")
-        .args(["-c", "import pymesos"])
-        .output()
-    {
-        Err(e) => Some(format!("python3 cannot be run: {e}")),
-        Ok(out) if !out.status.success() => Some(format!(
-            "python3 cannot import pymesos (run scripts/install-test-deps.sh): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Ok(_) => None,
-    }
-}
-
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pymesos_executor_runs_tasks_messages_and_kills() {
-    if let Some(reason) = pymesos_missing() {
-        assert_ne!(std::env::var(REQUIRE).as_deref(), Ok("1"), "{reason}");
-        println!("SKIPPED: {reason}");
-        return;
-    }
+    let command = match pymesos_executor_command() {
+        Ok(command) => command,
+        Err(reason) => {
+            assert_ne!(std::env::var(REQUIRE).as_deref(), Ok("1"), "{reason}");
+            println!("SKIPPED: {reason}");
+            return;
+        }
+    };
     let master = master().await;
     let work = tempfile::tempdir().unwrap();
     let agent = agent(agent_options(master.addr(), work.path(), RESOURCES)).await;
     let mut scheduler =
         TestScheduler::subscribe(master.addr(), framework_info("py", "*", &[])).await;
-    let script = workspace().join("mesos-core/tests/python/pymesos_executor.py");
-    // The executor's PATH is Mesos' default, not ours: name the interpreter that has pymesos.
-    let python = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 runs");
-    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
-    let command = format!("exec {python} {}", script.display());
 
     let offer = scheduler.offer().await;
     let mut first = task_with_executor(
@@ -257,7 +238,7 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     );
 
     agent.stop().await;
-    let script_text = script.display().to_string();
+    let script_text = PYMESOS_EXECUTOR;
     assert!(
         eventually(Duration::from_secs(10), || processes_with(&script_text)
             .is_empty())

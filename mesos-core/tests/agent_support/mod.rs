@@ -132,3 +132,26 @@ pub fn accept(offer: &Value, tasks: Vec<Value>) -> Value {
         }
     })
 }
+
+/// The file name of the pymesos test executor (`tests/python/pymesos_executor.py`).
+pub const PYMESOS_EXECUTOR: &str = "pymesos_executor.py";
+
+/// The shell command running the pymesos test executor with the `python3` that has pymesos
+/// (executors get Mesos' default `PATH`, not ours), or why it cannot run.
+pub fn pymesos_executor_command() -> Result<String, String> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import pymesos, sys; print(sys.executable)"])
+        .output()
+        .map_err(|e| format!("python3 cannot be run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "python3 cannot import pymesos (run scripts/install-test-deps.sh): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let python = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(PYMESOS_EXECUTOR);
+    Ok(format!("exec {python} {}", script.display()))
+}
