@@ -16,7 +16,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use agent_support::{
-    accept, agent, agent_options, eventually, master, processes_with, task_with_executor,
+    accept, agent, agent_options, eventually, master, processes_with, pymesos_executor_command,
+    task_with_executor, PYMESOS_EXECUTOR,
 };
 use base64::Engine;
 use common::REQUIRE;
@@ -207,6 +208,8 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     assert_eq!(status["state"], "TASK_FINISHED", "{finished}");
     scheduler.acknowledge(&finished).await;
 
+    check_endpoints(agent.addr(), &scheduler.framework_id).await;
+
     let (code, body) = scheduler
         .call(json!({"type": "KILL", "kill": {"task_id": {"value": "t2"}, "agent_id": offer["agent_id"]}}))
         .await;
@@ -263,4 +266,85 @@ fn processes_sandbox_files(work: &std::path::Path, name: &str) -> Vec<String> {
         .lines()
         .map(|p| format!("{p}:\n{}", std::fs::read_to_string(p).unwrap_or_default()))
         .collect()
+}
+
+/// With task t2 running under executor `py-executor`: the agent's endpoints and operator
+/// API show it, in Mesos' shapes.
+async fn check_endpoints(agent: std::net::SocketAddr, framework_id: &str) {
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = client.get(format!("http://{agent}{path}"));
+        async move {
+            let response = request.send().await.expect("request");
+            assert_eq!(response.status(), 200);
+            let body = response.text().await.expect("body");
+            serde_json::from_str::<serde_json::Value>(&body).expect("JSON")
+        }
+    };
+    let state = get("/state").await;
+    let framework = &state["frameworks"][0];
+    assert_eq!(framework["id"], framework_id, "{state}");
+    let executor = &framework["executors"][0];
+    assert_eq!(executor["id"], "py-executor", "{state}");
+    let running: Vec<&serde_json::Value> = executor["tasks"].as_array().unwrap().iter().collect();
+    assert_eq!(running.len(), 1, "{state}");
+    assert_eq!(running[0]["id"], "t2");
+    assert_eq!(running[0]["state"], "TASK_RUNNING");
+    assert_eq!(get("/slave(1)/state").await["id"], state["id"]);
+
+    let metrics = get("/metrics/snapshot").await;
+    assert_eq!(metrics["slave/tasks_running"], 1.0, "{metrics}");
+    assert_eq!(metrics["slave/tasks_finished"], 1.0, "{metrics}");
+    assert_eq!(metrics["slave/executors_running"], 1.0, "{metrics}");
+    assert_eq!(metrics["slave/registered"], 1.0, "{metrics}");
+    assert_eq!(metrics["slave/cpus_total"], 2.0, "{metrics}");
+
+    let statistics = get("/monitor/statistics").await;
+    assert_eq!(statistics[0]["executor_id"], "py-executor", "{statistics}");
+    assert!(
+        statistics[0]["statistics"]["timestamp"].as_f64().unwrap() > 0.0,
+        "{statistics}"
+    );
+
+    let call = |body: serde_json::Value| {
+        let request = client
+            .post(format!("http://{agent}/api/v1"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(body.to_string());
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+    let (code, body) = call(json!({"type": "GET_TASKS"})).await;
+    assert_eq!(code, 200, "{body}");
+    let tasks: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        tasks["get_tasks"]["launched_tasks"][0]["task_id"]["value"], "t2",
+        "{tasks}"
+    );
+    assert_eq!(
+        tasks["get_tasks"]["completed_tasks"][0]["task_id"]["value"], "t1",
+        "{tasks}"
+    );
+    let (code, body) = call(json!({"type": "GET_CONTAINERS"})).await;
+    assert_eq!(code, 200, "{body}");
+    let containers: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        containers["get_containers"]["containers"][0]["executor_id"]["value"], "py-executor",
+        "{containers}"
+    );
+    let (code, body) = call(json!({"type": "GET_AGENT"})).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"hostname\":\"localhost\""), "{body}");
+    let (code, body) = call(
+        json!({"type": "KILL_CONTAINER", "kill_container": {"container_id": {"value": "no-such"}}}),
+    )
+    .await;
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("no-such"), "{body}");
+    let (code, body) = call(json!({"type": "LAUNCH_NESTED_CONTAINER"})).await;
+    assert_eq!(code, 400, "{body}");
 }

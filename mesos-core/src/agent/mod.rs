@@ -15,13 +15,16 @@ mod executor_api;
 pub mod executor_launch;
 mod exit_watch;
 pub mod fetcher;
+mod json_api;
 pub mod master_link;
 mod master_session;
+mod operator_api;
 pub mod options;
 pub mod paths;
 pub mod runtime;
 pub mod simulated;
 pub mod state;
+pub mod state_views;
 pub mod status_update;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -125,7 +128,7 @@ impl Agent {
             Arc::new(options),
             endpoint,
             info,
-            containerizer,
+            containerizer.clone(),
             handle.clone(),
             outbox,
             TaskStatusUpdateManager::new(RetryPolicy::default()),
@@ -138,7 +141,11 @@ impl Agent {
             calls,
         ));
         let session = tokio::spawn(master_session::run(handle.clone(), client, url, backoff));
-        let server = HttpServer::serve(listener, routes(handle.clone(), flags))?;
+        let api = json_api::JsonApi {
+            handle: handle.clone(),
+            containerizer,
+        };
+        let server = HttpServer::serve(listener, routes(api, flags))?;
         Ok(Agent {
             server,
             handle,
@@ -208,9 +215,11 @@ impl Agent {
 }
 
 /// Every route the agent serves.
-fn routes(handle: AgentHandle, flags: std::collections::BTreeMap<String, String>) -> Router {
+fn routes(api: json_api::JsonApi, flags: std::collections::BTreeMap<String, String>) -> Router {
     Router::new()
-        .merge(executor_api::routes(handle))
+        .merge(executor_api::routes(api.handle.clone()))
+        .merge(operator_api::routes(api.clone()))
+        .merge(json_api::routes(api))
         .route(
             "/flags",
             axum::routing::get(move || {

@@ -16,6 +16,7 @@ use super::containerizer::{Containerizer, Termination};
 use super::executor_launch as launch;
 use super::paths;
 use super::runtime::AgentHandle;
+use super::state_views::AgentCounters;
 use super::status_update::{
     ForwardedUpdate, StatusUpdateError, TaskStatusUpdateManager, UpdateOutcome,
 };
@@ -128,6 +129,8 @@ pub struct AgentState {
     outbox: MasterOutbox,
     /// The master's stream id while registered.
     stream_id: Option<String>,
+    /// The master the agent registered with last.
+    pub master_info: Option<crate::proto::mesos::v1::MasterInfo>,
     updates: TaskStatusUpdateManager,
     /// Frameworks by id.
     pub frameworks: BTreeMap<String, Framework>,
@@ -138,6 +141,8 @@ pub struct AgentState {
     pub start_time: f64,
     /// Set once the master told the agent to shut down.
     pub(super) shut_down: bool,
+    /// What happened since the agent started, for its metrics.
+    pub(super) counters: AgentCounters,
 }
 
 impl std::fmt::Debug for AgentState {
@@ -197,12 +202,14 @@ impl AgentState {
             handle,
             outbox,
             stream_id: None,
+            master_info: None,
             updates,
             frameworks: BTreeMap::new(),
             completed_frameworks: VecDeque::new(),
             next_connection: 1,
             start_time: wall_clock(),
             shut_down: false,
+            counters: AgentCounters::default(),
         }
     }
 
@@ -268,6 +275,7 @@ impl AgentState {
         }
         tracing::info!("registered with the master as agent {id}");
         self.info.id = Some(registered.agent_id);
+        self.master_info = Some(registered.master_info);
         self.stream_id = Some(stream_id);
         for update in self.updates.resend_all(Instant::now()) {
             self.forward(update);
@@ -694,6 +702,7 @@ impl AgentState {
                     task_status::Reason::ContainerLaunchFailed,
                     format!("Failed to launch container: {message}"),
                 ));
+                self.counters.container_launch_errors += 1;
                 self.executor_terminated(framework_id, executor_id, None);
             }
         }
@@ -785,6 +794,20 @@ impl AgentState {
         &mut self,
         framework_id: &str,
         executor_id: &str,
+        status: TaskStatus,
+    ) -> Result<(), ExecutorCallError> {
+        let result = self.accept_executor_update(framework_id, executor_id, status);
+        match result {
+            Ok(()) => self.counters.valid_status_updates += 1,
+            Err(_) => self.counters.invalid_status_updates += 1,
+        }
+        result
+    }
+
+    fn accept_executor_update(
+        &mut self,
+        framework_id: &str,
+        executor_id: &str,
         mut status: TaskStatus,
     ) -> Result<(), ExecutorCallError> {
         if status.uuid.as_deref().map(<[u8]>::len) != Some(16) {
@@ -865,6 +888,7 @@ impl AgentState {
         let agent_id = self.agent_id().value;
         let work_dir = self.options.work_dir.clone();
         let mut checkpoint = None;
+        let mut became_terminal = None;
         if let Some(framework) = self.frameworks.get_mut(framework_id) {
             let checkpointing = framework.info.checkpoint.unwrap_or(false);
             if let Some(executor) = framework
@@ -884,6 +908,9 @@ impl AgentState {
                 }
                 if let Some(task) = executor.tasks.get_mut(&task_id) {
                     if !is_terminal(task.state) {
+                        if is_terminal(status.state) {
+                            became_terminal = Some(status.state);
+                        }
                         task.state = status.state;
                         task.status_update_state = Some(status.state);
                         task.status_update_uuid = status.uuid.clone();
@@ -891,6 +918,9 @@ impl AgentState {
                     }
                 }
             }
+        }
+        if let Some(state) = became_terminal {
+            self.count_terminal(state);
         }
         let framework = FrameworkId {
             value: framework_id.to_string(),
@@ -1108,6 +1138,7 @@ impl AgentState {
                 "dropping a message for unknown executor {}",
                 message.executor_id.value
             );
+            self.counters.invalid_framework_messages += 1;
             return;
         };
         send_event(
@@ -1118,6 +1149,7 @@ impl AgentState {
                 ..Default::default()
             },
         );
+        self.counters.valid_framework_messages += 1;
     }
 
     /// Ends an executor: SHUTDOWN to a subscribed one, then its container is destroyed
@@ -1173,6 +1205,28 @@ impl AgentState {
             );
         }
         self.retire_framework_if_idle(framework_id);
+    }
+
+    /// KILL_CONTAINER: destroys the container; its executor's unfinished tasks fail.
+    pub(super) fn kill_container(&mut self, container_id: &str) -> Result<(), String> {
+        let found = self.frameworks.iter().find_map(|(f, framework)| {
+            framework
+                .executors
+                .iter()
+                .find(|(_, e)| e.container_id == container_id)
+                .map(|(e, _)| (f.clone(), e.clone()))
+        });
+        let (framework_id, executor_id) =
+            found.ok_or_else(|| format!("Container {container_id} not found"))?;
+        if let Some(executor) = self.executor_mut(&framework_id, &executor_id) {
+            executor.termination_cause.get_or_insert((
+                TaskState::TaskFailed,
+                task_status::Reason::ExecutorTerminated,
+                "Container killed by the operator".to_string(),
+            ));
+        }
+        self.destroy_container(&framework_id, &executor_id);
+        Ok(())
     }
 
     /// Shuts down every executor (the agent is stopping or was told to).
@@ -1260,6 +1314,7 @@ impl AgentState {
         let Some(mut executor) = framework.executors.remove(executor_id) else {
             return;
         };
+        self.counters.executors_terminated += 1;
         let (state, reason, message) = executor.termination_cause.take().unwrap_or_else(|| {
             (
                 TaskState::TaskFailed,
@@ -1366,6 +1421,7 @@ impl AgentState {
             task.state = status.state;
             task.statuses.push(status.clone());
         }
+        self.count_terminal(status.state);
         let framework = FrameworkId {
             value: framework_id.to_string(),
         };
