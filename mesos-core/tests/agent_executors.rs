@@ -243,7 +243,7 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     agent.stop().await;
     let script_text = PYMESOS_EXECUTOR;
     assert!(
-        eventually(Duration::from_secs(10), || processes_with(&script_text)
+        eventually(Duration::from_secs(10), || processes_with(script_text)
             .is_empty())
         .await,
         "the executor outlived the agent"
