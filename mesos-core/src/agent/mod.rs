@@ -6,6 +6,7 @@
 
 pub mod containerizer;
 pub mod fetcher;
+pub mod host;
 pub mod options;
 pub mod simulated;
 pub mod status_update;

@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::fmt;
 
 use clap::parser::ValueSource;
-use clap::{ArgAction, ArgMatches, Command, FromArgMatches, Parser, ValueEnum};
+use clap::{ArgAction, ArgMatches, Command, Parser, ValueEnum};
 
 /// Prefix of the environment variables that carry flags.
 const ENV_PREFIX: &str = "MESOS_";
