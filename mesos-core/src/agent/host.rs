@@ -96,8 +96,7 @@ where
     M: FnOnce() -> Result<HostMeasurements, HostError>,
 {
     let text = flag.unwrap_or("");
-    let mut resources = parse_resources(text, default_role)
-        .map_err(|e| HostError::Resources(e.to_string()))?;
+    let mut resources = given_resources(text, default_role)?;
     let named = resource_names(text)?;
     let missing: Vec<&str> = ["cpus", "mem", "disk", "ports"]
         .into_iter()
@@ -125,6 +124,11 @@ where
     resources += parse_resources(&detected.join(";"), default_role)
         .map_err(|e| HostError::Resources(format!("detected resources: {e}")))?;
     Ok(resources)
+}
+
+/// `--resources` as given, parsed and checked, without anything detected.
+pub fn given_resources(flag: &str, default_role: &str) -> Result<Resources, HostError> {
+    parse_resources(flag, default_role).map_err(|e| HostError::Resources(e.to_string()))
 }
 
 /// The resource names a valid `--resources` value mentions, whatever their role or amount.
@@ -319,7 +323,9 @@ mod tests {
         }
         let message = agent_attributes(Some("rack")).unwrap_err().to_string();
         assert!(message.starts_with("--attributes: "), "{message}");
-        let message = parse_domain("{\"fault_domain\":{}}").unwrap_err().to_string();
+        let message = parse_domain("{\"fault_domain\":{}}")
+            .unwrap_err()
+            .to_string();
         assert!(message.starts_with("--domain: "), "{message}");
     }
 
