@@ -6,6 +6,7 @@
 
 pub mod containerizer;
 pub mod fetcher;
+pub mod files;
 pub mod flags;
 pub mod host;
 pub mod options;
