@@ -142,9 +142,13 @@ impl Files {
 
     /// The entries of the directory at `virtual_path`, sorted by name, each with its
     /// virtual path; empty when the path is a file, as in Mesos. Entries that vanish while
-    /// being listed are left out.
+    /// being listed, and symlinks leading outside the attached directory, are left out.
     pub fn browse(&self, virtual_path: &str) -> Result<Vec<FileInfo>, FilesError> {
-        let (virtual_path, real) = self.resolve(virtual_path)?;
+        let Resolved {
+            virtual_path,
+            real,
+            root,
+        } = self.resolve(virtual_path)?;
         if !real.is_dir() {
             return Ok(Vec::new());
         }
@@ -158,7 +162,11 @@ impl Files {
         Ok(names
             .into_iter()
             .filter_map(|name| {
-                let metadata = std::fs::metadata(real.join(&name)).ok()?;
+                let target = real.join(&name).canonicalize().ok()?;
+                if !target.starts_with(&root) {
+                    return None;
+                }
+                let metadata = std::fs::metadata(target).ok()?;
                 Some(file_info(&join_virtual(&virtual_path, &name), &metadata))
             })
             .collect())
@@ -172,7 +180,9 @@ impl Files {
         offset: u64,
         length: Option<u64>,
     ) -> Result<FileChunk, FilesError> {
-        let (virtual_path, real) = self.resolve(virtual_path)?;
+        let Resolved {
+            virtual_path, real, ..
+        } = self.resolve(virtual_path)?;
         if real.is_dir() {
             return Err(FilesError::Invalid("Cannot read a directory".to_string()));
         }
@@ -198,7 +208,7 @@ impl Files {
 
     /// The file at `virtual_path`, to be sent whole.
     pub fn download(&self, virtual_path: &str) -> Result<Download, FilesError> {
-        let (_, real) = self.resolve(virtual_path)?;
+        let Resolved { real, .. } = self.resolve(virtual_path)?;
         if real.is_dir() {
             return Err(FilesError::Invalid(
                 "Cannot download a directory".to_string(),
@@ -231,9 +241,9 @@ impl Files {
         })
     }
 
-    /// The normalized virtual path and the real path it names, checked to exist and to
-    /// lie within the directory attached for it.
-    fn resolve(&self, virtual_path: &str) -> Result<(String, PathBuf), FilesError> {
+    /// The real path `virtual_path` names, checked to exist and to lie within the
+    /// directory attached for it.
+    fn resolve(&self, virtual_path: &str) -> Result<Resolved, FilesError> {
         let normalized = normalize(virtual_path)?;
         let not_found = || FilesError::NotFound(format!("No file or directory at '{normalized}'"));
         let (root, rest) = {
@@ -266,8 +276,22 @@ impl Files {
                 "'{normalized}' leads outside the directory attached for it"
             )));
         }
-        Ok((normalized, real))
+        Ok(Resolved {
+            virtual_path: normalized,
+            real,
+            root,
+        })
     }
+}
+
+/// A virtual path resolved to a real one.
+struct Resolved {
+    /// The virtual path, normalized.
+    virtual_path: String,
+    /// The real path it names, symlinks resolved.
+    real: PathBuf,
+    /// The real path of the attached directory (or file) it lies in.
+    root: PathBuf,
 }
 
 /// A virtual path made absolute with `.` and empty components dropped and `..` applied;
