@@ -216,7 +216,7 @@ fn filesystem_size(path: &Path) -> Result<u64, HostError> {
         what: format!("disk of {}", path.display()),
         reason: format!("statvfs {}: {e}", existing.display()),
     })?;
-    Ok(u64::from(stats.blocks()).saturating_mul(u64::from(stats.fragment_size())))
+    Ok(stats.blocks().saturating_mul(stats.fragment_size()))
 }
 
 #[cfg(test)]
