@@ -45,12 +45,14 @@ pub struct AgentFlags {
     pub hostname_lookup: bool,
     /// `--work_dir`: sandboxes, checkpoints and the agent id (required).
     pub work_dir: PathBuf,
-    /// `--resources`: the resources to offer, text or JSON, checked; unset means every
-    /// resource is detected.
+    /// `--resources`: the resources to offer, text or JSON (read from the file named
+    /// `file:///path`), checked; unset means every resource is detected.
     pub resources: Option<String>,
-    /// `--attributes`: `name:value` pairs separated by `;`, checked.
+    /// `--attributes`: `name:value` pairs separated by `;` (read from the file named
+    /// `file:///path`), checked.
     pub attributes: Option<String>,
-    /// `--domain`: the agent's fault domain as `DomainInfo` JSON, checked.
+    /// `--domain`: the agent's fault domain as `DomainInfo` JSON (read from the file named
+    /// `file:///path`), checked.
     pub domain: Option<String>,
     /// `--isolation`: the isolators, comma-separated (`posix/cpu,posix/mem`).
     pub isolation: String,
@@ -141,16 +143,18 @@ struct RawFlags {
 
     /// Resources to offer, overriding detection by name: cpus:2;mem:1024;ports:[31000-32000]
     /// with name(role):value for static reservations, or a JSON array of Resource objects.
-    /// cpus, mem, disk and ports not given are detected.
+    /// cpus, mem, disk and ports not given are detected. file:///path reads it from a file.
     #[arg(long)]
     resources: Option<String>,
 
     /// Attributes of this agent: name:value pairs separated by ';', e.g. rack:r1;zone:a.
+    /// file:///path reads them from a file.
     #[arg(long)]
     attributes: Option<String>,
 
     /// Fault domain of this agent as JSON:
-    /// {"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}.
+    /// {"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}. file:///path reads it
+    /// from a file.
     #[arg(long)]
     domain: Option<String>,
 
@@ -314,6 +318,20 @@ fn program_dir() -> Result<PathBuf, FlagsError> {
         })
 }
 
+/// A flag's value, or the contents of the file it names as `file:///path`, as Mesos
+/// loads flags.
+fn fetch(name: &str, value: Option<String>) -> Result<Option<String>, FlagsError> {
+    match value {
+        Some(text) => match text.strip_prefix("file://") {
+            Some(path) => std::fs::read_to_string(path)
+                .map(Some)
+                .map_err(|e| FlagsError::Invalid(format!("--{name}: cannot read '{path}': {e}"))),
+            None => Ok(Some(text)),
+        },
+        None => Ok(None),
+    }
+}
+
 /// A [`HostError`] as a flags error.
 fn host_error(error: HostError) -> FlagsError {
     FlagsError::Invalid(error.to_string())
@@ -354,11 +372,14 @@ impl AgentFlags {
         })?;
         validate_role(&raw.default_role)
             .map_err(|e| FlagsError::Invalid(format!("--default_role: {e}")))?;
-        if let Some(resources) = &raw.resources {
+        let resources = fetch("resources", raw.resources)?;
+        let attributes = fetch("attributes", raw.attributes)?;
+        let domain = fetch("domain", raw.domain)?;
+        if let Some(resources) = &resources {
             host::given_resources(resources, &raw.default_role).map_err(host_error)?;
         }
-        host::agent_attributes(raw.attributes.as_deref()).map_err(host_error)?;
-        if let Some(domain) = &raw.domain {
+        host::agent_attributes(attributes.as_deref()).map_err(host_error)?;
+        if let Some(domain) = &domain {
             host::parse_domain(domain).map_err(host_error)?;
         }
         let launcher_dir = match raw.launcher_dir {
@@ -374,9 +395,9 @@ impl AgentFlags {
             hostname: raw.hostname,
             hostname_lookup: raw.hostname_lookup,
             work_dir,
-            resources: raw.resources,
-            attributes: raw.attributes,
-            domain: raw.domain,
+            resources,
+            attributes,
+            domain,
             isolation: raw.isolation,
             launcher: raw.launcher.unwrap_or_else(default_launcher),
             cgroups_root: raw.cgroups_root,
@@ -714,6 +735,35 @@ mod tests {
         assert!(options.containerizer.cgroups_enable_cfs);
         assert_eq!(options.recover, RecoverMode::Cleanup);
         assert_eq!(options.flags, flags.to_map());
+    }
+
+    #[test]
+    fn file_values_are_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let resources = dir.path().join("resources");
+        std::fs::write(&resources, "cpus:3;mem:64\n").unwrap();
+        let domain = dir.path().join("domain.json");
+        std::fs::write(
+            &domain,
+            r#"{"fault_domain":{"region":{"name":"r"},"zone":{"name":"z"}}}"#,
+        )
+        .unwrap();
+        let flags = parse(&[
+            &format!("--resources=file://{}", resources.display()),
+            &format!("--domain=file://{}", domain.display()),
+        ])
+        .unwrap();
+        assert_eq!(flags.resources.as_deref(), Some("cpus:3;mem:64\n"));
+        let options = flags.to_options_measured(|| Ok(HOST)).unwrap();
+        let total = Resources::try_from_protos(&options.resources).unwrap();
+        assert_eq!(total.cpus(), Some(Scalar::from_units(3)));
+        assert!(options.domain.is_some());
+        let missing = dir.path().join("missing");
+        let message = invalid(parse(&[&format!(
+            "--attributes=file://{}",
+            missing.display()
+        )]));
+        assert!(message.contains("--attributes"), "{message}");
     }
 
     #[test]
