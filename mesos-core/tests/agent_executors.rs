@@ -292,6 +292,24 @@ async fn check_endpoints(agent: std::net::SocketAddr, framework_id: &str) {
     assert_eq!(running[0]["state"], "TASK_RUNNING");
     assert_eq!(get("/slave(1)/state").await["id"], state["id"]);
 
+    let sandbox = format!("/frameworks/{framework_id}/executors/py-executor/runs/latest");
+    let listing = get(&format!("/files/browse?path={sandbox}")).await;
+    let names: Vec<&str> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert!(
+        names.contains(&format!("{sandbox}/stdout").as_str()),
+        "{listing}"
+    );
+    let read = get(&format!("/files/read?path={sandbox}/stdout&offset=0")).await;
+    assert!(
+        read["data"].as_str().unwrap().contains("hello-from-task"),
+        "{read}"
+    );
+
     let metrics = get("/metrics/snapshot").await;
     assert_eq!(metrics["slave/tasks_running"], 1.0, "{metrics}");
     assert_eq!(metrics["slave/tasks_finished"], 1.0, "{metrics}");
@@ -336,6 +354,13 @@ async fn check_endpoints(agent: std::net::SocketAddr, framework_id: &str) {
         containers["get_containers"]["containers"][0]["executor_id"]["value"], "py-executor",
         "{containers}"
     );
+    let (code, body) = call(json!({"type": "READ_FILE", "read_file": {"path": format!("{sandbox}/stdout"), "offset": 0}})).await;
+    assert_eq!(code, 200, "{body}");
+    let read: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(read["read_file"]["size"].as_u64().unwrap() > 0, "{read}");
+    let (code, body) =
+        call(json!({"type": "LIST_FILES", "list_files": {"path": "/no/such/dir"}})).await;
+    assert_eq!(code, 404, "{body}");
     let (code, body) = call(json!({"type": "GET_AGENT"})).await;
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("\"hostname\":\"localhost\""), "{body}");

@@ -26,6 +26,7 @@ use crate::proto::mesos::v1 as pb;
 pub(super) struct JsonApi {
     pub(super) handle: AgentHandle,
     pub(super) containerizer: Arc<Containerizer>,
+    pub(super) files: super::files::Files,
 }
 
 /// The JSON endpoint routes.

@@ -6,6 +6,8 @@
 //! ([`executor_api`]) and relays their status updates through the status update manager
 //! ([`status_update`]). Its state is owned by one task ([`runtime`], [`state`]).
 //!
+//! * [`flags`]: the `mesos-agent` flags; [`host`]: the resources this host offers.
+//! * [`files`]: the sandbox browsing of `/files/*`, LIST_FILES and READ_FILE.
 //! * [`paths`]: the work directory layout (sandboxes, checkpoints).
 //! * [`fetcher`]: URIs into a sandbox.
 //! * [`simulated`]: an agent that runs nothing, for tests and benchmarks of the master.
@@ -15,6 +17,9 @@ mod executor_api;
 pub mod executor_launch;
 mod exit_watch;
 pub mod fetcher;
+pub mod files;
+pub mod flags;
+pub mod host;
 mod json_api;
 pub mod master_link;
 mod master_session;
@@ -120,6 +125,7 @@ impl Agent {
             .build()?;
         let url = format!("http://{}{}", options.master, master_link::AGENT_PATH);
         let (handle, commands) = AgentHandle::new();
+        let files = files::Files::new();
         let (outbox, calls) = mpsc::unbounded_channel();
         let grace = options.executor_shutdown_grace_period;
         let backoff = options.registration_backoff_factor;
@@ -132,6 +138,7 @@ impl Agent {
             handle.clone(),
             outbox,
             TaskStatusUpdateManager::new(RetryPolicy::default()),
+            files.clone(),
         );
         let (stop, stopped) = oneshot::channel();
         let owner = tokio::spawn(runtime::run(state, commands, stopped));
@@ -144,6 +151,7 @@ impl Agent {
         let api = json_api::JsonApi {
             handle: handle.clone(),
             containerizer,
+            files,
         };
         let server = HttpServer::serve(listener, routes(api, flags))?;
         Ok(Agent {
@@ -219,6 +227,7 @@ fn routes(api: json_api::JsonApi, flags: std::collections::BTreeMap<String, Stri
     Router::new()
         .merge(executor_api::routes(api.handle.clone()))
         .merge(operator_api::routes(api.clone()))
+        .merge(files::routes(api.files.clone()))
         .merge(json_api::routes(api))
         .route(
             "/flags",

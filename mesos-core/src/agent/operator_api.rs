@@ -169,6 +169,24 @@ async fn operator(
                 ..typed(response::Type::GetContainers)
             }
         }
+        call::Type::ListFiles => {
+            let list = call
+                .list_files
+                .ok_or_else(|| HttpError::bad_request("Expecting 'list_files' to be present"))?;
+            Response {
+                list_files: Some(api.files.list_files(&list)?),
+                ..typed(response::Type::ListFiles)
+            }
+        }
+        call::Type::ReadFile => {
+            let read = call
+                .read_file
+                .ok_or_else(|| HttpError::bad_request("Expecting 'read_file' to be present"))?;
+            Response {
+                read_file: Some(api.files.read_file(&read)?),
+                ..typed(response::Type::ReadFile)
+            }
+        }
         call::Type::KillContainer => {
             let kill = call.kill_container.ok_or_else(|| {
                 HttpError::bad_request("Expecting 'kill_container' to be present")

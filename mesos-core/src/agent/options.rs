@@ -21,7 +21,8 @@ pub enum RecoverMode {
 /// Settings of an [`Agent`](super::Agent).
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
-    /// The master to register with, `host:port` (`--master`).
+    /// The master to register with (`--master`): `host:port`, or as given when it is a
+    /// comma-separated list or a `zk://` / `file://` URL.
     pub master: String,
     /// Where the agent's HTTP server listens (`--ip`, `--port`; port 0 picks one).
     pub bind: SocketAddr,

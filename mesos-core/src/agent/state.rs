@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::containerizer::{Containerizer, Termination};
 use super::executor_launch as launch;
+use super::files::Files;
 use super::paths;
 use super::runtime::AgentHandle;
 use super::state_views::AgentCounters;
@@ -143,6 +144,8 @@ pub struct AgentState {
     pub(super) shut_down: bool,
     /// What happened since the agent started, for its metrics.
     pub(super) counters: AgentCounters,
+    /// The sandboxes `/files/*` serves.
+    pub(super) files: Files,
 }
 
 impl std::fmt::Debug for AgentState {
@@ -193,6 +196,7 @@ impl AgentState {
         handle: AgentHandle,
         outbox: MasterOutbox,
         updates: TaskStatusUpdateManager,
+        files: Files,
     ) -> AgentState {
         AgentState {
             options,
@@ -210,6 +214,7 @@ impl AgentState {
             start_time: wall_clock(),
             shut_down: false,
             counters: AgentCounters::default(),
+            files,
         }
     }
 
@@ -675,6 +680,11 @@ impl AgentState {
             Ok(pid) => {
                 executor.pid = Some(pid);
                 let _ = paths::link_latest_run(&executor.directory);
+                let directory = executor.directory.clone();
+                self.attach_sandbox(framework_id, executor_id, &directory);
+                let Some(executor) = self.executor_mut(framework_id, executor_id) else {
+                    return;
+                };
                 if executor.phase == ExecutorPhase::Terminating {
                     // Killed while launching: end it now.
                     self.destroy_container(framework_id, executor_id);
@@ -704,6 +714,28 @@ impl AgentState {
                 ));
                 self.counters.container_launch_errors += 1;
                 self.executor_terminated(framework_id, executor_id, None);
+            }
+        }
+    }
+
+    /// Makes a sandbox browsable at its real path, at its executor's `runs/latest` and at
+    /// Mesos' virtual `/frameworks/<fw>/executors/<ex>/runs/latest`.
+    fn attach_sandbox(
+        &mut self,
+        framework_id: &str,
+        executor_id: &str,
+        directory: &std::path::Path,
+    ) {
+        let latest = directory.with_file_name("latest");
+        let virtual_latest =
+            format!("/frameworks/{framework_id}/executors/{executor_id}/runs/latest");
+        for path in [
+            directory.display().to_string(),
+            latest.display().to_string(),
+            virtual_latest,
+        ] {
+            if let Err(e) = self.files.attach(&path, directory) {
+                tracing::warn!("cannot attach sandbox {}: {e}", directory.display());
             }
         }
     }
@@ -1344,7 +1376,9 @@ impl AgentState {
         let container_id = executor.container_id.clone();
         framework.completed_executors.push_back(executor);
         if framework.completed_executors.len() > MAX_COMPLETED {
-            framework.completed_executors.pop_front();
+            if let Some(old) = framework.completed_executors.pop_front() {
+                self.files.detach(&old.directory.display().to_string());
+            }
         }
         // Tasks whose streams are still open go to a holding executor entry so their
         // acknowledgements still find them.

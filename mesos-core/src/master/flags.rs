@@ -12,10 +12,11 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::parser::ValueSource;
-use clap::{ArgAction, ColorChoice, Command, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use clap::{ArgAction, ColorChoice, Parser, ValueEnum};
 
+use crate::flags::cli::{self, write_value_name};
 use crate::flags::Duration;
+pub use crate::flags::{FlagsError, LoggingLevel};
 use crate::resources::{validate_role, Scalar};
 
 /// The shortest `--agent_reregister_timeout` Mesos accepts.
@@ -25,26 +26,6 @@ const MIN_AGENT_REREGISTER_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const AGENT_PING_TIMEOUT_RANGE: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(15 * 60));
 
-/// Prefix of the environment variables that carry flags.
-const ENV_PREFIX: &str = "MESOS_";
-
-/// Why [`MasterFlags`] were not produced.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FlagsError {
-    /// `--help` was given: the help text, for the caller to print before exiting with
-    /// success.
-    #[error("{0}")]
-    Help(String),
-    /// `--version` was given: the version line, for the caller to print before exiting
-    /// with success.
-    #[error("{0}")]
-    Version(String),
-    /// A flag is unknown, malformed, out of range or inconsistent with another flag; the
-    /// message names the flag (or the environment variable it came from).
-    #[error("{0}")]
-    Invalid(String),
-}
-
 /// Where the master keeps its registry (`--registry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "snake_case")]
@@ -53,20 +34,6 @@ pub enum RegistryKind {
     ReplicatedLog,
     /// `in_memory`: lost when the master exits; for tests.
     InMemory,
-}
-
-/// The least severe log level written (`--logging_level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum LoggingLevel {
-    /// `INFO`: everything.
-    #[value(name = "INFO")]
-    Info,
-    /// `WARNING`: warnings and errors.
-    #[value(name = "WARNING")]
-    Warning,
-    /// `ERROR`: errors only.
-    #[value(name = "ERROR")]
-    Error,
 }
 
 /// How the allocator orders roles or frameworks (`--role_sorter`, `--framework_sorter`).
@@ -79,23 +46,8 @@ pub enum SorterKind {
     Random,
 }
 
-/// Writes the value as it is given on the command line.
-fn write_value_name(value: impl ValueEnum, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    match value.to_possible_value() {
-        Some(possible) => f.write_str(possible.get_name()),
-        None => Err(fmt::Error),
-    }
-}
-
 /// The flag value: `replicated_log` or `in_memory`.
 impl fmt::Display for RegistryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_value_name(*self, f)
-    }
-}
-
-/// The flag value: `INFO`, `WARNING` or `ERROR`.
-impl fmt::Display for LoggingLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_value_name(*self, f)
     }
@@ -437,88 +389,6 @@ fn parse_zk(text: &str) -> Result<String, String> {
     }
 }
 
-/// The clap command: [`RawFlags`] plus long-only `--help` and `--version`, with `VALUE`
-/// as every value's name.
-fn command() -> Command {
-    RawFlags::command()
-        .version(env!("CARGO_PKG_VERSION"))
-        .arg(
-            clap::Arg::new("help")
-                .long("help")
-                .action(ArgAction::Help)
-                .help("Print this help message and exit."),
-        )
-        .arg(
-            clap::Arg::new("version")
-                .long("version")
-                .action(ArgAction::Version)
-                .help("Print the version and exit."),
-        )
-        .mut_args(|arg| {
-            if is_boolean(&arg) {
-                arg.value_name("true|false").hide_possible_values(true)
-            } else if arg.get_action().takes_values() {
-                arg.value_name("VALUE").hide_possible_values(true)
-            } else {
-                arg
-            }
-        })
-}
-
-/// Whether the flag is a Mesos-style boolean: `--name` alone means true.
-fn is_boolean(arg: &clap::Arg) -> bool {
-    arg.get_num_args()
-        .is_some_and(|range| range.min_values() == 0 && range.max_values() == 1)
-}
-
-/// The version line `--version` answers.
-fn version_text() -> String {
-    format!(
-        "mesos {} (mesos-rs {})",
-        crate::MESOS_WIRE_VERSION,
-        env!("CARGO_PKG_VERSION")
-    )
-}
-
-/// Rewrites `--no-NAME` of a boolean flag as `--NAME=false`.
-fn rewrite_negations(command: &Command, args: Vec<OsString>) -> Vec<OsString> {
-    args.into_iter()
-        .map(|arg| {
-            let negated = arg.to_str().and_then(|text| text.strip_prefix("--no-"));
-            let boolean = negated.and_then(|name| {
-                command
-                    .get_arguments()
-                    .filter(|a| is_boolean(a))
-                    .find(|a| a.get_long() == Some(name))
-            });
-            match (negated, boolean) {
-                (Some(name), Some(_)) => OsString::from(format!("--{name}=false")),
-                _ => arg,
-            }
-        })
-        .collect()
-}
-
-/// The reason in a clap error: its first paragraph, without the `error: ` prefix.
-fn reason(error: &clap::Error) -> String {
-    let text = error.to_string();
-    let first = text.split("\n\n").next().unwrap_or_default().trim();
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
-}
-
-/// Turns a clap error into a [`FlagsError`]; `origin` says where the value came from when
-/// it was not the command line.
-fn flags_error(error: clap::Error, origin: Option<&str>) -> FlagsError {
-    match error.kind() {
-        clap::error::ErrorKind::DisplayHelp => FlagsError::Help(error.to_string()),
-        clap::error::ErrorKind::DisplayVersion => FlagsError::Version(version_text()),
-        _ => FlagsError::Invalid(match origin {
-            Some(variable) => format!("environment variable {variable}: {}", reason(&error)),
-            None => reason(&error),
-        }),
-    }
-}
-
 impl MasterFlags {
     /// The [`MasterOptions`](super::MasterOptions) these flags describe: where to bind
     /// (`--ip`, default 0.0.0.0, `--port`), what to advertise, the registry store and
@@ -588,55 +458,7 @@ impl MasterFlags {
         T: Into<OsString>,
         E: Fn(&str) -> Option<String>,
     {
-        let command = command();
-        let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-        if args.is_empty() {
-            args.push(OsString::from("mesos-master"));
-        }
-        let program = args.remove(0);
-        let args = rewrite_negations(&command, args);
-
-        let given = command
-            .clone()
-            .try_get_matches_from(std::iter::once(program.clone()).chain(args.iter().cloned()))
-            .map_err(|e| flags_error(e, None))?;
-
-        let mut from_env = Vec::new();
-        for arg in command.get_arguments() {
-            let id = arg.get_id().as_str();
-            if !arg.get_action().takes_values()
-                || given.value_source(id) == Some(ValueSource::CommandLine)
-            {
-                continue;
-            }
-            let names = arg.get_long().into_iter().chain(
-                arg.get_all_aliases()
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>(),
-            );
-            let found = names.into_iter().find_map(|name| {
-                let variable = format!("{ENV_PREFIX}{}", name.to_uppercase());
-                env(&variable).map(|value| (variable, name, value))
-            });
-            if let Some((variable, name, value)) = found {
-                let flag = OsString::from(format!("--{name}={value}"));
-                command
-                    .clone()
-                    .try_get_matches_from([program.clone(), flag.clone()])
-                    .map_err(|e| flags_error(e, Some(&variable)))?;
-                from_env.push(flag);
-            }
-        }
-
-        let all = std::iter::once(program)
-            .chain(from_env)
-            .chain(args)
-            .collect::<Vec<_>>();
-        let matches = command
-            .try_get_matches_from(all)
-            .map_err(|e| flags_error(e, None))?;
-        let raw = RawFlags::from_arg_matches(&matches).map_err(|e| flags_error(e, None))?;
+        let raw: RawFlags = cli::parse(args, env)?;
         MasterFlags::from_raw(raw)
     }
 
