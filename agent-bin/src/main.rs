@@ -1,11 +1,59 @@
-//! `mesos-agent`. The agent itself is issue #4; until it lands this binary only reports
-//! the wire version it is built against and exits with an error.
+//! `mesos-agent`: Mesos' agent flags (command line and `MESOS_*` environment variables)
+//! in, a running `mesos_core::agent::Agent` out, until SIGINT or SIGTERM, when every
+//! executor is shut down and the agent exits.
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "mesos-agent {} (Mesos wire {}): the agent is not built yet",
-        env!("CARGO_PKG_VERSION"),
-        mesos_core::MESOS_WIRE_VERSION
-    );
-    std::process::ExitCode::FAILURE
+use std::process::ExitCode;
+
+use mesos_core::agent::flags::AgentFlags;
+use mesos_core::agent::Agent;
+use mesos_core::flags::FlagsError;
+
+fn main() -> ExitCode {
+    let flags = match AgentFlags::parse_from(std::env::args_os()) {
+        Ok(flags) => flags,
+        Err(FlagsError::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(FlagsError::Version(text)) => {
+            println!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(FlagsError::Invalid(reason)) => {
+            eprintln!("Failed to load flags: {reason}");
+            eprintln!("See 'mesos-agent --help' for the list of flags.");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = match flags.to_options() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("mesos-agent: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    mesos_core::daemon::init_logging(flags.logging_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("mesos-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let agent = match Agent::start(options).await {
+            Ok(agent) => agent,
+            Err(e) => {
+                eprintln!("mesos-agent: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("Agent listening on {}", agent.addr());
+        mesos_core::daemon::wait_for_signal().await;
+        agent.stop().await;
+        ExitCode::SUCCESS
+    })
 }

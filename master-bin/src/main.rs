@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    mesos_core::daemon::init_logging(flags.logging_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,24 +48,8 @@ fn main() -> ExitCode {
             }
         };
         println!("Master {} listening on {}", master.info().id, master.addr());
-        wait_for_signal().await;
+        mesos_core::daemon::wait_for_signal().await;
         master.stop().await;
         ExitCode::SUCCESS
     })
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
 }

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod allocator;
+pub mod daemon;
 mod durable_fs;
 pub mod flags;
 mod frame;
