@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod allocator;
 mod durable_fs;
+pub mod executor;
 pub mod flags;
 mod frame;
 pub mod http;
