@@ -428,3 +428,450 @@ fn now() -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::mesos::v1::executor::event::{Acknowledged, Kill, Launch, Subscribed};
+    use crate::proto::mesos::v1::{
+        AgentId, AgentInfo, CommandInfo, DurationInfo, Environment, ExecutorInfo, FrameworkInfo,
+        Secret,
+    };
+
+    fn config(euid: u32) -> CommandExecutorConfig {
+        CommandExecutorConfig {
+            executor_id: ExecutorId {
+                value: "exec-1".to_string(),
+            },
+            sandbox: "/sandbox".into(),
+            shutdown_grace_period: Duration::from_secs(5),
+            base_env: vec![
+                ("PATH".to_string(), "/usr/bin:/bin".to_string()),
+                ("MESOS_SANDBOX".to_string(), "/sandbox".to_string()),
+            ],
+            euid,
+        }
+    }
+
+    fn subscribed(user: &str, capabilities: &[framework_info::capability::Type]) -> Event {
+        Event {
+            r#type: Some(event::Type::Subscribed as i32),
+            subscribed: Some(Subscribed {
+                executor_info: ExecutorInfo::default(),
+                framework_info: FrameworkInfo {
+                    user: user.to_string(),
+                    capabilities: capabilities
+                        .iter()
+                        .map(|c| framework_info::Capability {
+                            r#type: Some(*c as i32),
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
+                agent_info: AgentInfo {
+                    hostname: "localhost".to_string(),
+                    id: Some(AgentId {
+                        value: "agent-S0".to_string(),
+                    }),
+                    ..Default::default()
+                },
+                container_id: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn task(id: &str, command: Option<CommandInfo>) -> TaskInfo {
+        TaskInfo {
+            name: id.to_string(),
+            task_id: TaskId {
+                value: id.to_string(),
+            },
+            command,
+            ..Default::default()
+        }
+    }
+
+    fn shell(value: &str) -> CommandInfo {
+        CommandInfo {
+            value: Some(value.to_string()),
+            ..Default::default()
+        }
+    }
+
+    fn launch(task: TaskInfo) -> Event {
+        Event {
+            r#type: Some(event::Type::Launch as i32),
+            launch: Some(Launch { task }),
+            ..Default::default()
+        }
+    }
+
+    fn kill(id: &str, grace: Option<Duration>) -> Event {
+        Event {
+            r#type: Some(event::Type::Kill as i32),
+            kill: Some(Kill {
+                task_id: TaskId {
+                    value: id.to_string(),
+                },
+                kill_policy: grace.map(policy),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn policy(grace: Duration) -> KillPolicy {
+        KillPolicy {
+            grace_period: Some(DurationInfo {
+                nanoseconds: grace.as_nanos() as i64,
+            }),
+        }
+    }
+
+    fn ack(status: &TaskStatus) -> Event {
+        Event {
+            r#type: Some(event::Type::Acknowledged as i32),
+            acknowledged: Some(Acknowledged {
+                task_id: status.task_id.clone(),
+                uuid: status.uuid.clone().unwrap_or_default(),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn shutdown() -> Event {
+        Event {
+            r#type: Some(event::Type::Shutdown as i32),
+            ..Default::default()
+        }
+    }
+
+    /// The single update among `actions`, or a panic naming what was there.
+    fn update(actions: &[Action]) -> &TaskStatus {
+        let updates: Vec<&TaskStatus> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Update(status) => Some(status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(updates.len(), 1, "{actions:?}");
+        updates[0]
+    }
+
+    fn state(status: &TaskStatus) -> TaskState {
+        TaskState::try_from(status.state).unwrap()
+    }
+
+    /// An executor that subscribed and launched `sh -c 'sleep 100'` as pid 42.
+    fn running(capabilities: &[framework_info::capability::Type]) -> CommandExecutor {
+        let mut executor = CommandExecutor::new(config(1000));
+        assert!(executor.on_event(subscribed("", capabilities)).is_empty());
+        executor.on_event(launch(task("t1", Some(shell("sleep 100")))));
+        executor.on_launched(42);
+        executor
+    }
+
+    #[test]
+    fn a_launch_starts_the_command_and_reports_starting_then_running() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        let mut command = shell("echo $FOO");
+        command.environment = Some(Environment {
+            variables: vec![
+                environment::Variable {
+                    name: "FOO".to_string(),
+                    value: Some("bar".to_string()),
+                    ..Default::default()
+                },
+                environment::Variable {
+                    name: "PATH".to_string(),
+                    value: Some("/opt/bin".to_string()),
+                    ..Default::default()
+                },
+            ],
+        });
+        let actions = executor.on_event(launch(task("t1", Some(command))));
+        assert_eq!(actions.len(), 2, "{actions:?}");
+        let starting = update(&actions[..1]);
+        assert_eq!(state(starting), TaskState::TaskStarting);
+        assert_eq!(starting.task_id.value, "t1");
+        assert_eq!(starting.source, Some(task_status::Source::Executor as i32));
+        assert_eq!(starting.agent_id.as_ref().unwrap().value, "agent-S0");
+        assert_eq!(starting.executor_id.as_ref().unwrap().value, "exec-1");
+        assert_eq!(starting.uuid.as_ref().unwrap().len(), 16);
+        assert!(starting.timestamp.unwrap() > 1.7e9);
+        assert_eq!(starting.message, None);
+        let Action::Launch(spec) = &actions[1] else {
+            panic!("{actions:?}");
+        };
+        assert_eq!(spec.program, "/bin/sh");
+        assert_eq!(spec.argv, ["sh", "-c", "echo $FOO"]);
+        assert_eq!(spec.cwd, std::path::PathBuf::from("/sandbox"));
+        assert_eq!(spec.user, None);
+        let env: std::collections::BTreeMap<_, _> = spec.env.iter().cloned().collect();
+        assert_eq!(env["FOO"], "bar");
+        assert_eq!(env["PATH"], "/opt/bin", "the task's variable wins");
+        assert_eq!(env["MESOS_SANDBOX"], "/sandbox");
+        assert_eq!(spec.env.len(), 3);
+
+        let running = executor.on_launched(42);
+        assert_eq!(state(update(&running)), TaskState::TaskRunning);
+        assert_ne!(update(&running).uuid, starting.uuid, "a fresh uuid per update");
+    }
+
+    #[test]
+    fn a_command_without_shell_runs_its_arguments() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        let command = CommandInfo {
+            shell: Some(false),
+            value: Some("/bin/echo".to_string()),
+            arguments: vec!["echo".to_string(), "a b".to_string()],
+            ..Default::default()
+        };
+        let actions = executor.on_event(launch(task("t1", Some(command))));
+        let Action::Launch(spec) = &actions[1] else {
+            panic!("{actions:?}");
+        };
+        assert_eq!(spec.program, "/bin/echo");
+        assert_eq!(spec.argv, ["echo", "a b"]);
+    }
+
+    #[test]
+    fn the_exit_decides_the_terminal_update() {
+        let cases = [
+            (
+                Termination::Exited(0),
+                TaskState::TaskFinished,
+                "Command exited with status 0",
+            ),
+            (
+                Termination::Exited(3),
+                TaskState::TaskFailed,
+                "Command exited with status 3",
+            ),
+            (
+                Termination::Signaled(libc::SIGKILL),
+                TaskState::TaskFailed,
+                "Command terminated with signal Killed",
+            ),
+        ];
+        for (ended, expected, message) in cases {
+            let mut executor = running(&[]);
+            let actions = executor.on_exited(ended);
+            let terminal = update(&actions).clone();
+            assert_eq!(state(&terminal), expected);
+            assert_eq!(terminal.message.as_deref(), Some(message));
+            assert_eq!(actions.len(), 1, "waits for the acknowledgement: {actions:?}");
+            assert!(executor.awaiting_terminal_ack());
+
+            let mut other = terminal.clone();
+            other.uuid = Some(vec![0; 16]);
+            assert!(executor.on_event(ack(&other)).is_empty(), "not this update");
+            assert_eq!(executor.on_event(ack(&terminal)), [Action::Exit]);
+        }
+    }
+
+    #[test]
+    fn a_kill_without_task_killing_state_goes_straight_to_killed() {
+        let mut executor = running(&[]);
+        let actions = executor.on_event(kill("t1", None));
+        assert_eq!(
+            actions,
+            [Action::Kill {
+                grace: DEFAULT_KILL_GRACE_PERIOD
+            }]
+        );
+        assert!(executor.on_event(kill("t1", None)).is_empty(), "already killing");
+        let actions = executor.on_exited(Termination::Signaled(libc::SIGTERM));
+        let killed = update(&actions);
+        assert_eq!(state(killed), TaskState::TaskKilled);
+        assert_eq!(
+            killed.message.as_deref(),
+            Some("Command terminated with signal Terminated")
+        );
+        assert_eq!(executor.on_event(ack(killed)), [Action::Exit]);
+    }
+
+    #[test]
+    fn a_kill_announces_killing_when_the_framework_understands_it() {
+        let mut executor = running(&[framework_info::capability::Type::TaskKillingState]);
+        let actions = executor.on_event(kill("t1", None));
+        assert_eq!(actions.len(), 2, "{actions:?}");
+        assert_eq!(state(update(&actions)), TaskState::TaskKilling);
+        assert_eq!(
+            actions[1],
+            Action::Kill {
+                grace: DEFAULT_KILL_GRACE_PERIOD
+            }
+        );
+        // A task that exits cleanly once asked to is still reported killed.
+        let actions = executor.on_exited(Termination::Exited(0));
+        assert_eq!(state(update(&actions)), TaskState::TaskKilled);
+    }
+
+    #[test]
+    fn the_kill_grace_period_comes_from_the_kill_then_the_task() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        let mut info = task("t1", Some(shell("sleep 100")));
+        info.kill_policy = Some(policy(Duration::from_secs(10)));
+        executor.on_event(launch(info));
+        executor.on_launched(42);
+        assert_eq!(
+            executor.on_event(kill("t1", Some(Duration::from_millis(1500)))),
+            [Action::Kill {
+                grace: Duration::from_millis(1500)
+            }]
+        );
+
+        let mut executor = CommandExecutor::new(config(1000));
+        let mut info = task("t1", Some(shell("sleep 100")));
+        info.kill_policy = Some(policy(Duration::from_secs(10)));
+        executor.on_event(launch(info));
+        executor.on_launched(42);
+        assert_eq!(
+            executor.on_event(kill("t1", None)),
+            [Action::Kill {
+                grace: Duration::from_secs(10)
+            }]
+        );
+    }
+
+    #[test]
+    fn a_kill_of_another_task_is_ignored() {
+        let mut executor = running(&[]);
+        assert!(executor.on_event(kill("t2", None)).is_empty());
+    }
+
+    #[test]
+    fn a_second_launch_fails_that_task_only() {
+        let mut executor = running(&[]);
+        let actions = executor.on_event(launch(task("t2", Some(shell("true")))));
+        let failed = update(&actions);
+        assert_eq!(actions.len(), 1);
+        assert_eq!(failed.task_id.value, "t2");
+        assert_eq!(state(failed), TaskState::TaskFailed);
+        assert_eq!(
+            failed.message.as_deref(),
+            Some("Attempted to run multiple tasks using a \"command\" executor")
+        );
+        assert!(!executor.awaiting_terminal_ack(), "t1 still runs");
+        assert_eq!(executor.on_event(ack(failed)), []);
+        let actions = executor.on_exited(Termination::Exited(0));
+        assert_eq!(update(&actions).task_id.value, "t1");
+    }
+
+    /// Launches `info` and expects TASK_FAILED with a message containing `why`, then an
+    /// exit once it is acknowledged.
+    fn expect_launch_failure(mut executor: CommandExecutor, info: TaskInfo, why: &str) {
+        let actions = executor.on_event(launch(info));
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        let failed = update(&actions);
+        assert_eq!(state(failed), TaskState::TaskFailed);
+        let message = failed.message.clone().unwrap_or_default();
+        assert!(message.contains(why), "{message}");
+        assert_eq!(executor.on_event(ack(failed)), [Action::Exit]);
+    }
+
+    #[test]
+    fn a_task_without_command_fails() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        expect_launch_failure(executor, task("t1", None), "needs a task with a command");
+    }
+
+    #[test]
+    fn a_secret_variable_fails_the_task() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        let mut command = shell("true");
+        command.environment = Some(Environment {
+            variables: vec![environment::Variable {
+                name: "PASSWORD".to_string(),
+                r#type: Some(environment::variable::Type::Secret as i32),
+                secret: Some(Secret::default()),
+                ..Default::default()
+            }],
+        });
+        expect_launch_failure(executor, task("t1", Some(command)), "'PASSWORD'");
+    }
+
+    #[test]
+    fn an_unknown_user_fails_the_task() {
+        let mut executor = CommandExecutor::new(config(0));
+        executor.on_event(subscribed("no-such-user-here", &[]));
+        let info = task("t1", Some(shell("true")));
+        expect_launch_failure(executor, info, "no-such-user-here");
+    }
+
+    #[test]
+    fn root_switches_to_the_task_user() {
+        let nobody = UserIds::lookup("nobody").unwrap();
+        let spec_for = |euid: u32, framework_user: &str, command_user: Option<&str>| {
+            let mut executor = CommandExecutor::new(config(euid));
+            executor.on_event(subscribed(framework_user, &[]));
+            let mut command = shell("id -u");
+            command.user = command_user.map(str::to_string);
+            match executor.on_event(launch(task("t1", Some(command)))).pop() {
+                Some(Action::Launch(spec)) => spec,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(spec_for(0, "nobody", None).user, Some(nobody.clone()));
+        assert_eq!(spec_for(0, "root", Some("nobody")).user, Some(nobody));
+        assert_eq!(spec_for(0, "root", None).user, None, "root stays root");
+        assert_eq!(spec_for(1000, "nobody", None).user, None, "only root switches");
+        assert_eq!(spec_for(0, "", None).user, None);
+    }
+
+    #[test]
+    fn a_failed_spawn_fails_the_task() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(launch(task("t1", Some(shell("true")))));
+        let actions = executor.on_process_error(&ProcessError::NoProgram);
+        assert_eq!(state(update(&actions)), TaskState::TaskFailed);
+        assert!(executor.awaiting_terminal_ack());
+    }
+
+    #[test]
+    fn shutdown_kills_the_task_within_the_grace_period_and_exits() {
+        let mut executor = running(&[]);
+        let actions = executor.on_event(shutdown());
+        assert_eq!(
+            actions,
+            [Action::Kill {
+                grace: Duration::from_secs(4)
+            }]
+        );
+        assert!(executor.is_shutting_down());
+        let actions = executor.on_exited(Termination::Signaled(libc::SIGTERM));
+        assert_eq!(actions.len(), 2, "{actions:?}");
+        assert_eq!(state(update(&actions)), TaskState::TaskKilled);
+        assert_eq!(actions[1], Action::Exit);
+    }
+
+    #[test]
+    fn shutdown_without_a_task_exits_at_once() {
+        let mut executor = CommandExecutor::new(config(1000));
+        executor.on_event(subscribed("", &[]));
+        assert_eq!(executor.on_event(shutdown()), [Action::Exit]);
+    }
+
+    #[test]
+    fn losing_the_agent_kills_the_task_and_exits() {
+        let mut executor = running(&[framework_info::capability::Type::TaskKillingState]);
+        let actions = executor.on_agent_gone();
+        assert_eq!(state(update(&actions)), TaskState::TaskKilling);
+        assert!(matches!(actions.last(), Some(Action::Kill { .. })));
+        let actions = executor.on_exited(Termination::Signaled(libc::SIGTERM));
+        assert_eq!(actions.last(), Some(&Action::Exit));
+
+        let mut executor = running(&[]);
+        let terminal = executor.on_exited(Termination::Exited(0));
+        assert!(executor.awaiting_terminal_ack());
+        assert_eq!(executor.on_agent_gone(), [Action::Exit]);
+        assert_eq!(state(update(&terminal)), TaskState::TaskFinished);
+    }
+}
