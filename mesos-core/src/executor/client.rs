@@ -18,7 +18,7 @@ use crate::recordio;
 pub enum ClientError {
     /// The request could not be made or its answer not read (the agent is unreachable, the
     /// connection broke).
-    #[error("request to the agent's executor API failed: {0}")]
+    #[error("request to the agent's executor API failed: {}", with_causes(.0))]
     Transport(#[from] reqwest::Error),
     /// The agent answered with a status other than the one the call expects.
     #[error("the agent answered {status}: {body}")]
@@ -129,6 +129,18 @@ impl ExecutorClient {
             .send()
             .await?)
     }
+}
+
+/// `error` followed by the errors that caused it (reqwest keeps "connection refused" there).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        text.push_str(": ");
+        text.push_str(&error.to_string());
+        cause = error.source();
+    }
+    text
 }
 
 async fn refused(response: reqwest::Response) -> ClientError {

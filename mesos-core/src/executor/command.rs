@@ -16,8 +16,8 @@ use super::env::ExecutorEnvironment;
 use super::process::{ProcessError, ProcessSpec, Termination, UserIds};
 use crate::proto::mesos::v1::executor::{event, Event};
 use crate::proto::mesos::v1::{
-    environment, framework_info, task_status, ExecutorId, KillPolicy, TaskId, TaskInfo,
-    TaskState, TaskStatus,
+    environment, framework_info, task_status, ExecutorId, KillPolicy, TaskId, TaskInfo, TaskState,
+    TaskStatus,
 };
 
 /// The kill grace period when neither the KILL nor the task gives one (Mesos' command
@@ -376,7 +376,10 @@ impl CommandExecutor {
         let user = command
             .user
             .as_deref()
-            .or(self.subscribed.as_ref().map(|s| s.framework_info.user.as_str()))
+            .or(self
+                .subscribed
+                .as_ref()
+                .map(|s| s.framework_info.user.as_str()))
             .filter(|user| !user.is_empty());
         if let Some(user) = user {
             let ids = UserIds::lookup(user).map_err(|e| e.to_string())?;
@@ -617,7 +620,11 @@ mod tests {
 
         let running = executor.on_launched(42);
         assert_eq!(state(update(&running)), TaskState::TaskRunning);
-        assert_ne!(update(&running).uuid, starting.uuid, "a fresh uuid per update");
+        assert_ne!(
+            update(&running).uuid,
+            starting.uuid,
+            "a fresh uuid per update"
+        );
     }
 
     #[test]
@@ -663,7 +670,11 @@ mod tests {
             let terminal = update(&actions).clone();
             assert_eq!(state(&terminal), expected);
             assert_eq!(terminal.message.as_deref(), Some(message));
-            assert_eq!(actions.len(), 1, "waits for the acknowledgement: {actions:?}");
+            assert_eq!(
+                actions.len(),
+                1,
+                "waits for the acknowledgement: {actions:?}"
+            );
             assert!(executor.awaiting_terminal_ack());
 
             let mut other = terminal.clone();
@@ -683,7 +694,10 @@ mod tests {
                 grace: DEFAULT_KILL_GRACE_PERIOD
             }]
         );
-        assert!(executor.on_event(kill("t1", None)).is_empty(), "already killing");
+        assert!(
+            executor.on_event(kill("t1", None)).is_empty(),
+            "already killing"
+        );
         let actions = executor.on_exited(Termination::Signaled(libc::SIGTERM));
         let killed = update(&actions);
         assert_eq!(state(killed), TaskState::TaskKilled);
@@ -822,7 +836,11 @@ mod tests {
         assert_eq!(spec_for(0, "nobody", None).user, Some(nobody.clone()));
         assert_eq!(spec_for(0, "root", Some("nobody")).user, Some(nobody));
         assert_eq!(spec_for(0, "root", None).user, None, "root stays root");
-        assert_eq!(spec_for(1000, "nobody", None).user, None, "only root switches");
+        assert_eq!(
+            spec_for(1000, "nobody", None).user,
+            None,
+            "only root switches"
+        );
         assert_eq!(spec_for(0, "", None).user, None);
     }
 

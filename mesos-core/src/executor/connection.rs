@@ -294,7 +294,8 @@ impl ExecutorConnection {
                         });
                     }
                     let pause = self.backoff.min(timeout - waited);
-                    self.backoff = (self.backoff * 2).min(self.policy.backoff_max.max(INITIAL_BACKOFF));
+                    self.backoff =
+                        (self.backoff * 2).min(self.policy.backoff_max.max(INITIAL_BACKOFF));
                     tokio::time::sleep(pause).await;
                 }
             }
@@ -361,7 +362,10 @@ mod tests {
             recovery_timeout: Duration::from_secs(900),
             backoff_max: Duration::from_secs(2),
         };
-        assert_eq!(policy.first_subscription_timeout(), Duration::from_secs(900));
+        assert_eq!(
+            policy.first_subscription_timeout(),
+            Duration::from_secs(900)
+        );
         let policy = ReconnectPolicy {
             checkpoint: false,
             ..policy
@@ -391,7 +395,10 @@ mod tests {
         let error = ExecutorConnection::subscribe(client, policy)
             .await
             .unwrap_err();
-        assert!(matches!(error, ConnectionError::Unreachable { .. }), "{error}");
+        assert!(
+            matches!(error, ConnectionError::Unreachable { .. }),
+            "{error}"
+        );
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert!(started.elapsed() < Duration::from_secs(10));
     }

@@ -275,7 +275,10 @@ mod tests {
             ("LIBPROCESS_IP", "127.0.0.1"),
             (AGENT_ENDPOINT, "127.0.0.1:5051"),
             (CHECKPOINT, "1"),
-            (DIRECTORY, "/var/lib/mesos/agent/slaves/S0/frameworks/F/executors/e/runs/c"),
+            (
+                DIRECTORY,
+                "/var/lib/mesos/agent/slaves/S0/frameworks/F/executors/e/runs/c",
+            ),
             (EXECUTOR_ID, "env-dump"),
             (EXECUTOR_SHUTDOWN_GRACE_PERIOD, "5secs"),
             (FRAMEWORK_ID, "948967d5-03c8-49b4-8b43-07f6df9f54bc-0000"),
@@ -286,7 +289,10 @@ mod tests {
     }
 
     fn without(name: &str) -> Vec<(&'static str, &'static str)> {
-        mesos_vars().into_iter().filter(|(n, _)| *n != name).collect()
+        mesos_vars()
+            .into_iter()
+            .filter(|(n, _)| *n != name)
+            .collect()
     }
 
     fn with(name: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
@@ -299,8 +305,14 @@ mod tests {
     fn reads_what_mesos_sets() {
         let env = ExecutorEnvironment::from_vars(mesos_vars()).unwrap();
         assert_eq!(env.agent_endpoint, "127.0.0.1:5051");
-        assert_eq!(env.executor_api_url(), "http://127.0.0.1:5051/api/v1/executor");
-        assert_eq!(env.framework_id.value, "948967d5-03c8-49b4-8b43-07f6df9f54bc-0000");
+        assert_eq!(
+            env.executor_api_url(),
+            "http://127.0.0.1:5051/api/v1/executor"
+        );
+        assert_eq!(
+            env.framework_id.value,
+            "948967d5-03c8-49b4-8b43-07f6df9f54bc-0000"
+        );
         assert_eq!(env.executor_id.value, "env-dump");
         assert_eq!(
             env.directory,
@@ -346,7 +358,10 @@ mod tests {
         let env = ExecutorEnvironment::from_vars(vars).unwrap();
         assert!(!env.checkpoint);
         assert_eq!(env.recovery_timeout, DEFAULT_RECOVERY_TIMEOUT);
-        assert_eq!(env.subscription_backoff_max, DEFAULT_SUBSCRIPTION_BACKOFF_MAX);
+        assert_eq!(
+            env.subscription_backoff_max,
+            DEFAULT_SUBSCRIPTION_BACKOFF_MAX
+        );
         assert_eq!(env.shutdown_grace_period, DEFAULT_SHUTDOWN_GRACE_PERIOD);
     }
 
@@ -383,7 +398,9 @@ mod tests {
             let error = ExecutorEnvironment::from_vars(with(name, value)).unwrap_err();
             match &error {
                 EnvironmentError::Invalid {
-                    name: bad, value: v, ..
+                    name: bad,
+                    value: v,
+                    ..
                 } => {
                     assert_eq!((*bad, v.as_str()), (name, value));
                 }

@@ -134,8 +134,7 @@ fn group_list(name: &CString, gid: libc::gid_t) -> Vec<libc::gid_t> {
         let mut found = groups.len() as libc::c_int;
         // SAFETY: `groups` holds `found` entries; getgrouplist writes at most that many
         // and sets `found` to the number it has (or needs).
-        let rc =
-            unsafe { libc::getgrouplist(name.as_ptr(), gid, groups.as_mut_ptr(), &mut found) };
+        let rc = unsafe { libc::getgrouplist(name.as_ptr(), gid, groups.as_mut_ptr(), &mut found) };
         if rc >= 0 {
             groups.truncate(found.max(0) as usize);
             return groups;
@@ -445,7 +444,11 @@ mod tests {
     async fn reports_the_exit_status() {
         let mut process = TaskProcess::spawn(&shell("exit 3")).unwrap();
         assert_eq!(process.wait().await.unwrap(), Termination::Exited(3));
-        assert_eq!(process.wait().await.unwrap(), Termination::Exited(3), "again");
+        assert_eq!(
+            process.wait().await.unwrap(),
+            Termination::Exited(3),
+            "again"
+        );
         let mut process = TaskProcess::spawn(&shell("true")).unwrap();
         assert!(process.wait().await.unwrap().succeeded());
     }
@@ -513,7 +516,10 @@ mod tests {
         let started = Instant::now();
         let ended = process.kill(Duration::from_secs(10)).await.unwrap();
         assert_eq!(ended, Termination::Exited(7));
-        assert!(started.elapsed() < Duration::from_secs(5), "not the SIGKILL");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not the SIGKILL"
+        );
         assert_eq!(std::fs::read_to_string(marker).unwrap(), "term\n");
     }
 
@@ -537,7 +543,10 @@ mod tests {
         let ended = process.kill(Duration::from_secs(5)).await.unwrap();
         assert_eq!(ended, Termination::Signaled(libc::SIGTERM));
         tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!group_alive(process.pid()), "a member of the group survived");
+        assert!(
+            !group_alive(process.pid()),
+            "a member of the group survived"
+        );
     }
 
     #[tokio::test]
@@ -572,5 +581,4 @@ mod tests {
         assert!(ended.succeeded());
         assert_eq!(out, format!("{}\n{}\n", nobody.uid, nobody.gid));
     }
-
 }
