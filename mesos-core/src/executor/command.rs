@@ -381,9 +381,11 @@ impl CommandExecutor {
                 .as_ref()
                 .map(|s| s.framework_info.user.as_str()))
             .filter(|user| !user.is_empty());
-        if let Some(user) = user {
+        // Only root can switch users; anyone else runs the task as itself (the agent
+        // started the executor as the task's user, or does not switch users).
+        if let (Some(user), 0) = (user, self.config.euid) {
             let ids = UserIds::lookup(user).map_err(|e| e.to_string())?;
-            if self.config.euid == 0 && ids.uid != 0 {
+            if ids.uid != 0 {
                 spec.user = Some(ids);
             }
         }
@@ -842,6 +844,11 @@ mod tests {
             "only root switches"
         );
         assert_eq!(spec_for(0, "", None).user, None);
+        assert_eq!(
+            spec_for(1000, "no-such-user-here", None).user,
+            None,
+            "a user that cannot be switched to is not looked up"
+        );
     }
 
     #[test]

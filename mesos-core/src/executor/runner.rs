@@ -168,3 +168,39 @@ async fn sleep_until(deadline: Option<Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_agent_ends_the_executor_with_an_error() {
+        // A port nobody listens on: bind one, then close it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let endpoint = format!("127.0.0.1:{port}");
+        let env = ExecutorEnvironment::from_vars([
+            ("MESOS_AGENT_ENDPOINT", endpoint.as_str()),
+            ("MESOS_FRAMEWORK_ID", "framework"),
+            ("MESOS_EXECUTOR_ID", "executor"),
+            ("MESOS_DIRECTORY", "/tmp"),
+            ("MESOS_CHECKPOINT", "1"),
+            ("MESOS_RECOVERY_TIMEOUT", "500ms"),
+            ("MESOS_SUBSCRIPTION_BACKOFF_MAX", "100ms"),
+        ])
+        .unwrap();
+        let started = std::time::Instant::now();
+        let error = run_command_executor(&env, Vec::new()).await.unwrap_err();
+        let RunError::Connection(ConnectionError::Unreachable { last, .. }) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(last.is_retryable());
+        assert!(error.to_string().contains(&endpoint), "{error}");
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(500), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+    }
+}
