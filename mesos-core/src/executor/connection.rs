@@ -223,11 +223,14 @@ impl ExecutorConnection {
         }
     }
 
-    /// Sends `status` as an UPDATE, remembering it until the agent acknowledges it. When
-    /// the agent cannot be reached the update stays remembered, so a re-subscription
-    /// delivers it.
+    /// Sends `status` as an UPDATE, remembering it until the agent acknowledges it. While
+    /// re-subscribing it is only remembered, and when the agent cannot be reached it stays
+    /// remembered: either way the next SUBSCRIBE delivers it.
     pub async fn update(&mut self, status: TaskStatus) -> Result<(), ClientError> {
         self.unacknowledged.update_sent(&status);
+        if !self.is_subscribed() {
+            return Ok(());
+        }
         let call = Call {
             update: Some(call::Update { status }),
             ..self.client.call(call::Type::Update)

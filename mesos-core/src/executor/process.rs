@@ -348,7 +348,9 @@ impl TaskProcess {
             .map_err(|source| ProcessError::Wait { pid, source })?;
         let ended = Termination::from_status(status);
         self.ended = Some(ended);
-        self.signal_group(Signal::SIGKILL)?;
+        if let Err(error) = self.signal_group(Signal::SIGKILL) {
+            eprintln!("Failed to kill what is left of the task's process group: {error}");
+        }
         Ok(ended)
     }
 
