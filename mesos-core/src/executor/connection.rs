@@ -30,7 +30,8 @@ pub struct ReconnectPolicy {
     pub checkpoint: bool,
     /// How long to keep trying after the connection broke (checkpointing only).
     pub recovery_timeout: Duration,
-    /// The cap of the pause between two attempts.
+    /// The cap of the pause between two attempts (the pause starts at 100ms and doubles;
+    /// it is never shorter than that first 100ms).
     pub backoff_max: Duration,
 }
 
