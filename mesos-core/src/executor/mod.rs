@@ -1,6 +1,6 @@
 //! The executor side of the v1 executor API, and the built-in command executor.
 //!
-//! - [`env`]: the `MESOS_*` environment an agent starts an executor with;
+//! - [`env`](mod@env): the `MESOS_*` environment an agent starts an executor with;
 //! - [`client`]: single calls to the agent's `/api/v1/executor` and its event stream;
 //! - [`connection`]: a subscription kept alive across agent restarts, with the updates and
 //!   tasks the agent has not acknowledged;
