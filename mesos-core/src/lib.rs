@@ -6,6 +6,7 @@ pub mod agent;
 pub mod allocator;
 pub mod daemon;
 mod durable_fs;
+pub mod executor;
 pub mod flags;
 mod frame;
 pub mod http;

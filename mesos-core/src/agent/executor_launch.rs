@@ -16,6 +16,9 @@ use crate::proto::mesos::v1::{
 /// CPUs Mesos adds to a command executor's container on top of its task's.
 pub const COMMAND_EXECUTOR_CPUS: f64 = 0.1;
 
+/// The longest pause between an executor's subscription attempts (Mesos' default).
+const SUBSCRIPTION_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
 /// Memory (MiB) Mesos adds to a command executor's container on top of its task's.
 pub const COMMAND_EXECUTOR_MEM_MB: f64 = 32.0;
 
@@ -88,8 +91,17 @@ pub fn executor_environment(
     framework: &FrameworkInfo,
     context: &ExecutorContext<'_>,
 ) -> Vec<(String, String)> {
-    let flag = |d: Duration| crate::flags::Duration::from(d).to_string();
-    let sandbox = context.sandbox.display().to_string();
+    let standard = crate::executor::ExecutorEnvironment {
+        agent_endpoint: context.agent_endpoint.to_string(),
+        framework_id: framework.id.clone().unwrap_or_default(),
+        executor_id: executor.executor_id.clone(),
+        directory: context.sandbox.to_path_buf(),
+        sandbox: context.sandbox.to_path_buf(),
+        checkpoint: framework.checkpoint.unwrap_or(false),
+        recovery_timeout: context.recovery_timeout.into(),
+        subscription_backoff_max: SUBSCRIPTION_BACKOFF_MAX.into(),
+        shutdown_grace_period: context.shutdown_grace_period.into(),
+    };
     let mut env: Vec<(String, String)> = vec![
         (
             "PATH".into(),
@@ -101,53 +113,23 @@ pub fn executor_environment(
         ),
         ("LIBPROCESS_PORT".into(), "0".into()),
         (
-            "MESOS_AGENT_ENDPOINT".into(),
-            context.agent_endpoint.to_string(),
-        ),
-        (
             "MESOS_ALLOCATION_ROLE".into(),
             executor_role(executor, framework),
         ),
-        (
-            "MESOS_CHECKPOINT".into(),
-            if framework.checkpoint.unwrap_or(false) {
-                "1"
-            } else {
-                "0"
-            }
-            .into(),
-        ),
-        ("MESOS_DIRECTORY".into(), sandbox.clone()),
-        (
-            "MESOS_EXECUTOR_ID".into(),
-            executor.executor_id.value.clone(),
-        ),
-        (
-            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD".into(),
-            flag(context.shutdown_grace_period),
-        ),
-        (
-            "MESOS_FRAMEWORK_ID".into(),
-            framework
-                .id
-                .as_ref()
-                .map(|i| i.value.clone())
-                .unwrap_or_default(),
-        ),
         ("MESOS_HTTP_COMMAND_EXECUTOR".into(), "1".into()),
-        (
-            "MESOS_RECOVERY_TIMEOUT".into(),
-            flag(context.recovery_timeout),
-        ),
-        ("MESOS_SANDBOX".into(), sandbox),
         ("MESOS_SLAVE_ID".into(), context.agent_id.to_string()),
         ("MESOS_AGENT_ID".into(), context.agent_id.to_string()),
         (
             "MESOS_SLAVE_PID".into(),
             format!("slave(1)@{}", context.agent_endpoint),
         ),
-        ("MESOS_SUBSCRIPTION_BACKOFF_MAX".into(), "2secs".into()),
     ];
+    env.extend(
+        standard
+            .to_vars()
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value)),
+    );
     let own = executor
         .command
         .as_ref()

@@ -341,6 +341,14 @@ impl Core {
             }
         }
         let pid = Pid::from_raw(child.pid);
+        if !self.namespaces && cgroup.is_none() {
+            // Without a cgroup or a pid namespace the container is its session (the child
+            // called setsid): every process group in it, e.g. a task an executor put in a
+            // group of its own.
+            for member in super::procfs::session_members(child.pid).unwrap_or_default() {
+                let _ = kill(Pid::from_raw(member), Signal::SIGKILL);
+            }
+        }
         if child.status.is_none() {
             // The session's process group (pgid == pid after setsid); the pid namespace's init.
             let _ = killpg(pid, Signal::SIGKILL);

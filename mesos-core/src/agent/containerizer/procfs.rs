@@ -12,6 +12,8 @@ pub struct ProcStat {
     pub pid: i32,
     /// Parent process id.
     pub ppid: i32,
+    /// Session id.
+    pub session: i32,
     /// User mode time, clock ticks.
     pub utime: u64,
     /// Kernel mode time, clock ticks.
@@ -34,6 +36,7 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
     Some(ProcStat {
         pid,
         ppid: field(4)? as i32,
+        session: field(6)? as i32,
         utime: field(14)? as u64,
         stime: field(15)? as u64,
         num_threads: field(20)? as u64,
@@ -51,6 +54,27 @@ pub fn read_stat(pid: i32) -> io::Result<Option<ProcStat>> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Every live process of session `session` (its leader's pid), from a scan of `/proc`.
+pub fn session_members(session: i32) -> io::Result<Vec<i32>> {
+    let mut members = Vec::new();
+    for entry in fs::read_dir("/proc")? {
+        let entry = entry?;
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(Some(stat)) = read_stat(pid) {
+            if stat.session == session {
+                members.push(pid);
+            }
+        }
+    }
+    Ok(members)
 }
 
 /// Every live process in the tree rooted at `root` (including it), from a scan of `/proc`.

@@ -1,0 +1,223 @@
+//! Command tasks (a CommandInfo, no ExecutorInfo) run under the built-in `mesos-executor`
+//! on a real agent and master in this process: what the task sees, how its exit becomes
+//! TASK_FINISHED or TASK_FAILED with Mesos' messages, kills with TASK_KILLING, a
+//! command that cannot start, and nothing left behind. The environment check compares
+//! with the names in `../shared/fixtures` (what Apache Mesos set) when that directory exists.
+
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/agent_support/mod.rs"]
+mod agent_support;
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/master_support/mod.rs"]
+mod master_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_support::{accept, agent, agent_options, eventually, master, processes_with};
+use master_support::{framework_info, scalars, TestScheduler};
+use serde_json::{json, Value};
+
+const RESOURCES: &str = "cpus:2;mem:1024;disk:1024;ports:[31000-31100]";
+
+fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
+    json!({
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": offer["agent_id"],
+        "resources": scalars("*", &[("cpus", 0.25), ("mem", 64.0)]),
+        "command": {"value": command}
+    })
+}
+
+/// Reads the task's updates until a terminal one, acknowledging each; their states and
+/// the last status.
+async fn run_to_end(scheduler: &mut TestScheduler, task_id: &str) -> (Vec<String>, Value) {
+    let mut states = Vec::new();
+    loop {
+        let update = scheduler.next("UPDATE").await;
+        let status = update["update"]["status"].clone();
+        assert_eq!(status["task_id"]["value"], task_id, "{update}");
+        scheduler.acknowledge(&update).await;
+        let state = status["state"].as_str().unwrap_or_default().to_string();
+        states.push(state.clone());
+        if !matches!(
+            state.as_str(),
+            "TASK_STAGING" | "TASK_STARTING" | "TASK_RUNNING" | "TASK_KILLING"
+        ) {
+            return (states, status);
+        }
+    }
+}
+
+fn executor_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mesos-executor"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_tasks_finish_fail_and_see_the_mesos_environment() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
+    options.command_executor = executor_binary();
+    let agent = agent(options).await;
+    let mut scheduler =
+        TestScheduler::subscribe(master.addr(), framework_info("cmd", "*", &[])).await;
+
+    let offer = scheduler.offer().await;
+    let (code, body) = scheduler
+        .call(accept(
+            &offer,
+            vec![command_task(&offer, "env-dump", "env | sort; pwd")],
+        ))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let (states, last) = run_to_end(&mut scheduler, "env-dump").await;
+    assert_eq!(
+        states,
+        ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"],
+        "{last}"
+    );
+    assert_eq!(last["message"], "Command exited with status 0", "{last}");
+    assert_eq!(last["source"], "SOURCE_EXECUTOR", "{last}");
+
+    // The task saw the variables a Mesos command task sees, and ran in its sandbox.
+    let agent_id = offer["agent_id"]["value"].as_str().unwrap();
+    let sandbox = work
+        .path()
+        .join("slaves")
+        .join(agent_id)
+        .join("frameworks")
+        .join(&scheduler.framework_id)
+        .join("executors/env-dump/runs/latest");
+    let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap();
+    let fixture = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/apache-mesos/agent/command_task_env_and_sandbox.txt"),
+    );
+    let names: Vec<String> = match &fixture {
+        // A test that reads the shared fixtures: the names Apache Mesos set.
+        Ok(text) => text
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(n, _)| n.to_string()))
+            .filter(|n| n.starts_with("MESOS_") && !n.starts_with("MESOS_NATIVE"))
+            .collect(),
+        Err(_) => [
+            "MESOS_AGENT_ENDPOINT",
+            "MESOS_FRAMEWORK_ID",
+            "MESOS_EXECUTOR_ID",
+            "MESOS_SANDBOX",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    for name in names {
+        assert!(
+            stdout.contains(&format!("{name}=")),
+            "{name} missing:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!("MESOS_FRAMEWORK_ID={}", scheduler.framework_id)),
+        "{stdout}"
+    );
+    let real = std::fs::canonicalize(&sandbox).unwrap();
+    assert!(
+        stdout.contains(&format!("\n{}\n", real.display())),
+        "pwd is not the sandbox:\n{stdout}"
+    );
+
+    let offer = scheduler.offer().await;
+    let (code, body) = scheduler
+        .call(accept(
+            &offer,
+            vec![command_task(&offer, "fails", "exit 3")],
+        ))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let (_, last) = run_to_end(&mut scheduler, "fails").await;
+    assert_eq!(last["state"], "TASK_FAILED", "{last}");
+    assert_eq!(last["message"], "Command exited with status 3", "{last}");
+
+    agent.stop().await;
+    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_command_task_reports_killing_then_killed_and_leaves_nothing() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
+    options.command_executor = executor_binary();
+    let agent = agent(options).await;
+    let info = framework_info("killer", "*", &["TASK_KILLING_STATE"]);
+    let mut scheduler = TestScheduler::subscribe(master.addr(), info).await;
+    let offer = scheduler.offer().await;
+    let marker = "sleep 1000.5";
+    let mut task = command_task(&offer, "sleeper", &format!("trap '' TERM; {marker}"));
+    task["kill_policy"] = json!({"grace_period": {"nanoseconds": 500_000_000}});
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+    for expected in ["TASK_STARTING", "TASK_RUNNING"] {
+        let update = scheduler.next("UPDATE").await;
+        assert_eq!(update["update"]["status"]["state"], expected, "{update}");
+        scheduler.acknowledge(&update).await;
+    }
+    let (code, body) = scheduler
+        .call(json!({"type": "KILL", "kill": {"task_id": {"value": "sleeper"}, "agent_id": offer["agent_id"]}}))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let (states, last) = run_to_end(&mut scheduler, "sleeper").await;
+    assert_eq!(states, ["TASK_KILLING", "TASK_KILLED"], "{last}");
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(marker)
+            .is_empty())
+        .await,
+        "the task outlived its kill"
+    );
+    // The command executor exits once its task is done; the agent reaps its container.
+    let handle = agent.handle().clone();
+    let mut gone = false;
+    for _ in 0..100 {
+        if handle
+            .run(|s| s.frameworks.values().all(|f| f.executors.is_empty()))
+            .await
+            .unwrap()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the command executor did not end after its task");
+    agent.stop().await;
+    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_that_cannot_start_fails_its_task() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
+    options.command_executor = executor_binary();
+    let agent = agent(options).await;
+    let mut scheduler =
+        TestScheduler::subscribe(master.addr(), framework_info("bad", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let mut task = command_task(&offer, "nothing", "");
+    task["command"] =
+        json!({"shell": false, "value": "/nonexistent/program", "arguments": ["program"]});
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+    let (_, last) = run_to_end(&mut scheduler, "nothing").await;
+    assert_eq!(last["state"], "TASK_FAILED", "{last}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/nonexistent/program"),
+        "{last}"
+    );
+    agent.stop().await;
+    master.stop().await;
+}
