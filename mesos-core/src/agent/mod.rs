@@ -47,7 +47,6 @@ use crate::http::{HttpServer, ServerError};
 use crate::proto::mesos::v1::{AgentId, AgentInfo};
 use containerizer::{Containerizer, ContainerizerError};
 use state::AgentState;
-use status_update::{RetryPolicy, TaskStatusUpdateManager};
 
 /// Why an agent could not start.
 #[derive(Debug, thiserror::Error)]
@@ -137,7 +136,6 @@ impl Agent {
             containerizer.clone(),
             handle.clone(),
             outbox,
-            TaskStatusUpdateManager::new(RetryPolicy::default()),
             files.clone(),
         );
         let (stop, stopped) = oneshot::channel();

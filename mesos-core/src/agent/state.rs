@@ -19,7 +19,7 @@ use super::paths;
 use super::runtime::AgentHandle;
 use super::state_views::AgentCounters;
 use super::status_update::{
-    ForwardedUpdate, StatusUpdateError, TaskStatusUpdateManager, UpdateOutcome,
+    ForwardedUpdate, RetryPolicy, StatusUpdateError, TaskStatusUpdateManager, UpdateOutcome,
 };
 use super::AgentOptions;
 use crate::master::{is_terminal, wall_clock};
@@ -195,7 +195,6 @@ impl AgentState {
         containerizer: Arc<Containerizer>,
         handle: AgentHandle,
         outbox: MasterOutbox,
-        updates: TaskStatusUpdateManager,
         files: Files,
     ) -> AgentState {
         AgentState {
@@ -207,7 +206,7 @@ impl AgentState {
             outbox,
             stream_id: None,
             master_info: None,
-            updates,
+            updates: TaskStatusUpdateManager::new(RetryPolicy::default()),
             frameworks: BTreeMap::new(),
             completed_frameworks: VecDeque::new(),
             next_connection: 1,
