@@ -3,7 +3,7 @@
 //! only once its directory is fsynced.
 
 use std::fs::{self, File};
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Write};
 use std::path::Path;
 
 /// Fsyncs a directory, making the creation, rename or removal of its entries durable.
@@ -39,6 +39,20 @@ pub(crate) fn create_dirs(dir: &Path) -> io::Result<()> {
         sync_dir(parent_of(created))?;
     }
     Ok(())
+}
+
+/// Replaces `path` with `contents` atomically and durably: a temp file beside it, fsync,
+/// rename over the old file, fsync of the directory.
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
+    temp_name.push(".tmp");
+    let temp = path.with_file_name(temp_name);
+    let mut file = File::create(&temp)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, path)?;
+    sync_dir(parent_of(path))
 }
 
 /// Reads a whole file, or `None` if it does not exist.

@@ -10,7 +10,7 @@ use tokio::io::unix::AsyncFd;
 /// How often a process is polled when pidfds are unavailable.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Resolves once process `pid` (a child of this process, not yet reaped) has exited.
+/// Resolves once process `pid` has exited (a child of this process or not).
 pub async fn exited(pid: i32) {
     match pidfd(pid) {
         // SAFETY: the AsyncFd owns the pidfd, which stays open until it is dropped.
@@ -38,19 +38,7 @@ fn pidfd(pid: i32) -> Option<OwnedFd> {
 
 /// Polls until `pid` is gone or a zombie.
 async fn poll(pid: i32) {
-    loop {
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Ok(stat) => {
-                let state = stat
-                    .rsplit(')')
-                    .next()
-                    .and_then(|rest| rest.trim().chars().next());
-                if matches!(state, Some('Z' | 'X')) {
-                    return;
-                }
-            }
-            Err(_) => return,
-        }
+    while crate::agent::containerizer::procfs::is_running(pid) {
         tokio::time::sleep(POLL).await;
     }
 }

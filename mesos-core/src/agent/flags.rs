@@ -67,6 +67,9 @@ pub struct AgentFlags {
     pub launcher_dir: PathBuf,
     /// `--executor_registration_timeout`: how long an executor has to subscribe (1mins).
     pub executor_registration_timeout: Duration,
+    /// `--executor_reregistration_timeout`: how long a recovered executor has to subscribe
+    /// again after an agent restart (2secs).
+    pub executor_reregistration_timeout: Duration,
     /// `--executor_shutdown_grace_period`: how long an executor has to exit after SHUTDOWN
     /// (5secs).
     pub executor_shutdown_grace_period: Duration,
@@ -184,6 +187,10 @@ struct RawFlags {
     /// Time an executor has to subscribe with the agent before it is killed.
     #[arg(long, default_value_t = Duration::from_secs(60))]
     executor_registration_timeout: Duration,
+
+    /// Time a recovered executor has to subscribe again after the agent restarted.
+    #[arg(long, default_value_t = Duration::from_secs(2))]
+    executor_reregistration_timeout: Duration,
 
     /// Time an executor has to exit after being told to shut down before it is killed.
     #[arg(long, default_value_t = Duration::from_secs(5))]
@@ -404,6 +411,7 @@ impl AgentFlags {
             cgroups_enable_cfs: raw.cgroups_enable_cfs,
             launcher_dir,
             executor_registration_timeout: raw.executor_registration_timeout,
+            executor_reregistration_timeout: raw.executor_reregistration_timeout,
             executor_shutdown_grace_period: raw.executor_shutdown_grace_period,
             recover: raw.recover,
             recovery_timeout: raw.recovery_timeout,
@@ -463,6 +471,7 @@ impl AgentFlags {
             },
             command_executor: self.launcher_dir.join(COMMAND_EXECUTOR),
             executor_registration_timeout: self.executor_registration_timeout.as_std(),
+            executor_reregistration_timeout: self.executor_reregistration_timeout.as_std(),
             executor_shutdown_grace_period: self.executor_shutdown_grace_period.as_std(),
             recover: self.recover,
             recovery_timeout: self.recovery_timeout.as_std(),
@@ -519,6 +528,10 @@ impl AgentFlags {
             (
                 "executor_registration_timeout",
                 self.executor_registration_timeout.to_string(),
+            ),
+            (
+                "executor_reregistration_timeout",
+                self.executor_reregistration_timeout.to_string(),
             ),
             (
                 "executor_shutdown_grace_period",

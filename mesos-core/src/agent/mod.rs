@@ -12,6 +12,7 @@
 //! * [`fetcher`]: URIs into a sandbox.
 //! * [`simulated`]: an agent that runs nothing, for tests and benchmarks of the master.
 
+pub mod checkpoint;
 pub mod containerizer;
 mod executor_api;
 pub mod executor_launch;
@@ -65,6 +66,17 @@ pub enum AgentError {
     /// The HTTP server could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The checkpoints of the previous run could not be read.
+    #[error(
+        "cannot recover the agent's checkpoints (remove {}/meta to start afresh): {source}",
+        .work_dir.display()
+    )]
+    Recovery {
+        /// What could not be read.
+        source: checkpoint::CheckpointError,
+        /// The agent's work directory.
+        work_dir: std::path::PathBuf,
+    },
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
@@ -119,6 +131,15 @@ impl Agent {
             domain: options.domain.clone(),
             id: paths::recorded_agent_id(&options.work_dir).map(|value| AgentId { value }),
         };
+        let runs = match &info.id {
+            Some(id) => checkpoint::Checkpoints::new(&options.work_dir, &id.value)
+                .recover()
+                .map_err(|source| AgentError::Recovery {
+                    source,
+                    work_dir: options.work_dir.clone(),
+                })?,
+            None => Vec::new(),
+        };
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(4)
             .build()?;
@@ -129,7 +150,7 @@ impl Agent {
         let grace = options.executor_shutdown_grace_period;
         let backoff = options.registration_backoff_factor;
         let flags = options.flags.clone();
-        let state = AgentState::new(
+        let mut state = AgentState::new(
             Arc::new(options),
             endpoint,
             info,
@@ -138,6 +159,7 @@ impl Agent {
             outbox,
             files.clone(),
         );
+        state.recover(runs);
         let (stop, stopped) = oneshot::channel();
         let owner = tokio::spawn(runtime::run(state, commands, stopped));
         let sender = tokio::spawn(master_session::send_calls(

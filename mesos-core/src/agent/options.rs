@@ -47,6 +47,9 @@ pub struct AgentOptions {
     /// How long an executor has to subscribe after it is launched
     /// (`--executor_registration_timeout`, Mesos default 1 minute).
     pub executor_registration_timeout: Duration,
+    /// How long a recovered executor has to subscribe again after the agent restarted
+    /// (`--executor_reregistration_timeout`, Mesos default 2 seconds).
+    pub executor_reregistration_timeout: Duration,
     /// How long an executor has to exit after SHUTDOWN before it is killed
     /// (`--executor_shutdown_grace_period`, Mesos default 5 seconds).
     pub executor_shutdown_grace_period: Duration,

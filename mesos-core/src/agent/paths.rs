@@ -3,8 +3,8 @@
 //! - sandboxes: `slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>`, with a
 //!   `runs/latest` link to the newest run;
 //! - checkpoints: `meta/slaves/<agent>/...` mirroring the sandbox tree (`slave.info`,
-//!   `framework.info`, `executor.info`, `tasks/<task>/task.updates`), and `meta/slaves/latest`
-//!   naming the agent id in use.
+//!   `framework.info`, `executor.info`, `tasks/<task>/task.updates`; see
+//!   [`checkpoint`](super::checkpoint)), and `meta/slaves/latest` naming the agent id in use.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -50,27 +50,6 @@ pub fn meta_agent_dir(work_dir: &Path, agent_id: &str) -> PathBuf {
 /// to the agent's checkpoint directory as well).
 pub fn latest_agent_link(work_dir: &Path) -> PathBuf {
     work_dir.join("meta").join("slaves").join("latest")
-}
-
-/// The checkpointed status updates of one task.
-pub fn task_updates_file(
-    work_dir: &Path,
-    agent_id: &str,
-    framework_id: &str,
-    executor_id: &str,
-    container_id: &str,
-    task_id: &str,
-) -> PathBuf {
-    meta_agent_dir(work_dir, agent_id)
-        .join("frameworks")
-        .join(framework_id)
-        .join("executors")
-        .join(executor_id)
-        .join("runs")
-        .join(container_id)
-        .join("tasks")
-        .join(task_id)
-        .join("task.updates")
 }
 
 /// Whether `id` (a framework, executor or task id) can name a directory: not empty, not
@@ -124,10 +103,9 @@ mod tests {
             dir,
             Path::new("/w/slaves/A/frameworks/F/executors/E/runs/C")
         );
-        let updates = task_updates_file(Path::new("/w"), "A", "F", "E", "C", "T");
         assert_eq!(
-            updates,
-            Path::new("/w/meta/slaves/A/frameworks/F/executors/E/runs/C/tasks/T/task.updates")
+            meta_agent_dir(Path::new("/w"), "A"),
+            Path::new("/w/meta/slaves/A")
         );
     }
 

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use super::checkpoint::{Checkpoints, RecoveredRun, RunRecord};
 use super::containerizer::{Containerizer, Termination};
 use super::executor_launch as launch;
 use super::files::Files;
@@ -102,6 +103,8 @@ pub struct Executor {
     shutdown_deadline: Option<Instant>,
     /// The state and reason its unfinished tasks get when the agent ends it.
     termination_cause: Option<(TaskState, task_status::Reason, String)>,
+    /// Recovered after an agent restart: it must subscribe again in time.
+    recovered: bool,
 }
 
 /// A framework with work on this agent.
@@ -225,6 +228,48 @@ impl AgentState {
     /// Whether the agent is registered with a master now.
     pub fn is_registered(&self) -> bool {
         self.stream_id.is_some()
+    }
+
+    /// The agent's checkpoints (under its current id).
+    fn checkpoints(&self) -> Checkpoints {
+        Checkpoints::new(&self.options.work_dir, &self.agent_id().value)
+    }
+
+    /// Whether `framework_id` checkpoints.
+    fn checkpointing(&self, framework_id: &str) -> bool {
+        self.frameworks
+            .get(framework_id)
+            .is_some_and(|f| f.info.checkpoint.unwrap_or(false))
+    }
+
+    /// Checkpoints the tasks `task_ids` of an executor (and the framework and executor
+    /// infos) when the framework checkpoints.
+    fn checkpoint_tasks(&self, framework_id: &str, executor_id: &str, task_ids: &[String]) {
+        if !self.checkpointing(framework_id) {
+            return;
+        }
+        let Some(executor) = self
+            .frameworks
+            .get(framework_id)
+            .and_then(|f| f.executors.get(executor_id))
+        else {
+            return;
+        };
+        let checkpoints = self.checkpoints();
+        let framework = &self.frameworks[framework_id].info;
+        let mut result = checkpoints
+            .write_framework(framework)
+            .and_then(|()| checkpoints.write_executor(framework_id, &executor.info));
+        for id in task_ids {
+            if let Some(task) = executor.tasks.get(id) {
+                result = result.and_then(|()| {
+                    checkpoints.write_task(executor_id, &executor.container_id, task)
+                });
+            }
+        }
+        if let Err(e) = result {
+            tracing::error!("cannot checkpoint tasks of executor {executor_id}: {e}");
+        }
     }
 
     // ----- the master -----
@@ -434,6 +479,7 @@ impl AgentState {
             record_executor.as_ref(),
         );
         let task_id = task.task_id.value.clone();
+        let checkpointed = task_id.clone();
         let exists = self.frameworks[&framework_id]
             .executors
             .get(&executor_id)
@@ -483,6 +529,7 @@ impl AgentState {
                 );
             }
         }
+        self.checkpoint_tasks(&framework_id, &executor_id, &[checkpointed]);
     }
 
     /// RUN_TASK_GROUP: like RUN_TASK for a group given to one executor.
@@ -545,6 +592,7 @@ impl AgentState {
             }
             return;
         }
+        let task_ids: Vec<String> = records.keys().cloned().collect();
         let resources: Vec<Resource> = group
             .tasks
             .iter()
@@ -580,6 +628,7 @@ impl AgentState {
                 );
             }
         }
+        self.checkpoint_tasks(&framework_id, &executor_id, &task_ids);
     }
 
     fn executor_mut(&mut self, framework_id: &str, executor_id: &str) -> Option<&mut Executor> {
@@ -641,6 +690,7 @@ impl AgentState {
             registration_deadline: None,
             shutdown_deadline: None,
             termination_cause: None,
+            recovered: false,
         };
         self.frameworks
             .get_mut(framework_id)
@@ -691,18 +741,22 @@ impl AgentState {
                 }
                 executor.phase = ExecutorPhase::Registering;
                 executor.registration_deadline = Some(Instant::now() + timeout);
-                let handle = self.handle.clone();
-                let (framework_id, executor_id, container_id) = (
-                    framework_id.to_string(),
-                    executor_id.to_string(),
-                    container_id.to_string(),
-                );
-                tokio::spawn(async move {
-                    super::exit_watch::exited(pid).await;
-                    handle.send(move |s| {
-                        s.container_exited(&framework_id, &executor_id, &container_id)
-                    });
-                });
+                let limits = launch::container_limits(&executor.resources);
+                let command_executor = executor.command_executor;
+                let run = RunRecord {
+                    pid,
+                    command_executor,
+                    checkpoint: self.checkpointing(framework_id),
+                    cpus: limits.cpus,
+                    mem_bytes: limits.mem_bytes,
+                };
+                if let Err(e) =
+                    self.checkpoints()
+                        .write_run(framework_id, executor_id, container_id, &run)
+                {
+                    tracing::error!("cannot checkpoint container {container_id}: {e}");
+                }
+                self.watch_exit(framework_id, executor_id, container_id, pid);
             }
             Err(message) => {
                 tracing::warn!("executor {executor_id} failed to launch: {message}");
@@ -736,6 +790,133 @@ impl AgentState {
             if let Err(e) = self.files.attach(&path, directory) {
                 tracing::warn!("cannot attach sandbox {}: {e}", directory.display());
             }
+        }
+    }
+
+    /// Tells the state when the container's first process exits.
+    fn watch_exit(&self, framework_id: &str, executor_id: &str, container_id: &str, pid: i32) {
+        let handle = self.handle.clone();
+        let (framework_id, executor_id, container_id) = (
+            framework_id.to_string(),
+            executor_id.to_string(),
+            container_id.to_string(),
+        );
+        tokio::spawn(async move {
+            super::exit_watch::exited(pid).await;
+            handle.send(move |s| s.container_exited(&framework_id, &executor_id, &container_id));
+        });
+    }
+
+    /// Takes back the containers an earlier run of the agent left: those of checkpointing
+    /// frameworks are reconnected (their executors must subscribe again within
+    /// `--executor_reregistration_timeout`) with their tasks and unacknowledged updates;
+    /// the others, and all of them with `--recover=cleanup`, are destroyed.
+    pub(super) fn recover(&mut self, runs: Vec<RecoveredRun>) {
+        let now = Instant::now();
+        for run in runs {
+            let limits = super::containerizer::isolator::ResourceLimits {
+                cpus: run.run.cpus,
+                mem_bytes: run.run.mem_bytes,
+                pids: None,
+            };
+            if let Err(e) = self
+                .containerizer
+                .recover(&run.container_id, run.run.pid, &limits)
+            {
+                tracing::error!("cannot recover container {}: {e}", run.container_id);
+                continue;
+            }
+            let keep = self.options.recover == super::RecoverMode::Reconnect && run.run.checkpoint;
+            let (Some(framework), Some(info), true) =
+                (run.framework.clone(), run.executor.clone(), keep)
+            else {
+                tracing::info!(
+                    "destroying container {} left by the previous agent",
+                    run.container_id
+                );
+                let containerizer = self.containerizer.clone();
+                let checkpoints = self.checkpoints();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = containerizer.destroy(&run.container_id) {
+                        tracing::error!("cannot destroy container {}: {e}", run.container_id);
+                    }
+                    let _ =
+                        checkpoints.end_run(&run.framework_id, &run.executor_id, &run.container_id);
+                });
+                continue;
+            };
+            let framework_id = self.remember_framework(framework);
+            let framework_key = FrameworkId {
+                value: framework_id.clone(),
+            };
+            let mut tasks = BTreeMap::new();
+            let mut resources = info.resources.clone();
+            if run.run.command_executor {
+                resources.extend(launch::command_executor_overhead());
+            }
+            for (mut task, updates) in run.tasks {
+                resources.extend(task.resources.iter().cloned());
+                if let Some(path) = updates {
+                    if let Err(e) = self
+                        .updates
+                        .recover(&framework_key, &task.task_id, &path, now)
+                    {
+                        tracing::error!(
+                            "cannot recover the updates of task {}: {e}",
+                            task.task_id.value
+                        );
+                    }
+                    if let Some(state) = self
+                        .updates
+                        .stream(&framework_key, &task.task_id)
+                        .and_then(|s| s.latest_state())
+                    {
+                        task.state = state as i32;
+                    }
+                }
+                tasks.insert(task.task_id.value.clone(), task);
+            }
+            let directory = paths::sandbox_dir(
+                &self.options.work_dir,
+                &self.agent_id().value,
+                &framework_id,
+                &run.executor_id,
+                &run.container_id,
+            );
+            let executor = Executor {
+                info,
+                container_id: run.container_id.clone(),
+                directory: directory.clone(),
+                phase: ExecutorPhase::Registering,
+                pid: Some(run.run.pid),
+                command_executor: run.run.command_executor,
+                resources,
+                connection: None,
+                queued: Vec::new(),
+                tasks,
+                completed_tasks: Vec::new(),
+                registration_deadline: Some(now + self.options.executor_reregistration_timeout),
+                shutdown_deadline: None,
+                termination_cause: None,
+                recovered: true,
+            };
+            tracing::info!(
+                "recovered executor {} of framework {framework_id} in container {}",
+                run.executor_id,
+                run.container_id
+            );
+            self.frameworks
+                .get_mut(&framework_id)
+                .expect("remembered")
+                .executors
+                .insert(run.executor_id.clone(), executor);
+            self.attach_sandbox(&framework_id, &run.executor_id, &directory);
+            self.watch_exit(
+                &framework_id,
+                &run.executor_id,
+                &run.container_id,
+                run.run.pid,
+            );
         }
     }
 
@@ -928,9 +1109,7 @@ impl AgentState {
                 .find(|e| e.tasks.contains_key(&task_id))
             {
                 if checkpointing {
-                    checkpoint = Some(paths::task_updates_file(
-                        &work_dir,
-                        &agent_id,
+                    checkpoint = Some(Checkpoints::new(&work_dir, &agent_id).task_updates(
                         framework_id,
                         &executor.info.executor_id.value,
                         &executor.container_id,
@@ -1339,6 +1518,7 @@ impl AgentState {
         executor_id: &str,
         status: Option<super::containerizer::launcher::ExitStatus>,
     ) {
+        let checkpoints = self.checkpoints();
         let Some(framework) = self.frameworks.get_mut(framework_id) else {
             return;
         };
@@ -1357,10 +1537,15 @@ impl AgentState {
                     Some(super::containerizer::launcher::ExitStatus::Signaled(signal)) => {
                         format!("Executor terminated by signal {signal}")
                     }
-                    None => "Executor terminated".to_string(),
+                    Some(super::containerizer::launcher::ExitStatus::Unknown) | None => {
+                        "Executor terminated".to_string()
+                    }
                 },
             )
         });
+        if let Err(e) = checkpoints.end_run(framework_id, executor_id, &executor.container_id) {
+            tracing::error!("cannot checkpoint the end of executor {executor_id}: {e}");
+        }
         let unfinished: Vec<TaskId> = executor
             .tasks
             .values()
@@ -1414,9 +1599,14 @@ impl AgentState {
                     value: framework_id.to_string(),
                 },
                 executor_id: info_id.clone(),
-                status: status.map(|s| match s {
-                    super::containerizer::launcher::ExitStatus::Exited(code) => (code & 0xff) << 8,
-                    super::containerizer::launcher::ExitStatus::Signaled(signal) => signal & 0x7f,
+                status: status.and_then(|s| match s {
+                    super::containerizer::launcher::ExitStatus::Exited(code) => {
+                        Some((code & 0xff) << 8)
+                    }
+                    super::containerizer::launcher::ExitStatus::Signaled(signal) => {
+                        Some(signal & 0x7f)
+                    }
+                    super::containerizer::launcher::ExitStatus::Unknown => None,
                 }),
             })
         });
@@ -1529,11 +1719,19 @@ impl AgentState {
             tracing::warn!("executor {executor_id} did not subscribe in time");
             if let Some(executor) = self.executor_mut(&framework_id, &executor_id) {
                 executor.registration_deadline = None;
-                executor.termination_cause = Some((
-                    TaskState::TaskFailed,
-                    task_status::Reason::ExecutorRegistrationTimeout,
-                    "Executor did not register within the executor registration timeout".into(),
-                ));
+                executor.termination_cause = Some(if executor.recovered {
+                    (
+                        TaskState::TaskFailed,
+                        task_status::Reason::ExecutorReregistrationTimeout,
+                        "Executor did not reregister after the agent restarted".into(),
+                    )
+                } else {
+                    (
+                        TaskState::TaskFailed,
+                        task_status::Reason::ExecutorRegistrationTimeout,
+                        "Executor did not register within the executor registration timeout".into(),
+                    )
+                });
             }
             self.destroy_container(&framework_id, &executor_id);
         }

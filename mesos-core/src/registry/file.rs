@@ -21,7 +21,7 @@
 //! crash in the middle of an append) is cut off and the state before it recovered; any
 //! other damage is a [`RegistryError::Corrupt`] naming the file and offset.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -205,26 +205,15 @@ fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> RegistryError
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
-    durable_fs::sync_dir(dir).map_err(io("fsync directory", dir))
-}
-
 /// Reads a whole file, or `None` if it does not exist.
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, RegistryError> {
     durable_fs::read_if_exists(path).map_err(io("read", path))
 }
 
-/// Writes `contents` to `<dir>/<name>` atomically and durably: a temp file, fsync,
-/// rename over the old file, fsync of the directory.
+/// Writes `contents` to `<dir>/<name>` atomically and durably.
 fn replace_file(dir: &Path, name: &str, contents: &[u8]) -> Result<(), RegistryError> {
-    let temp = dir.join(format!("{name}.tmp"));
     let path = dir.join(name);
-    let mut file = File::create(&temp).map_err(io("create", &temp))?;
-    file.write_all(contents).map_err(io("write", &temp))?;
-    file.sync_all().map_err(io("fsync", &temp))?;
-    drop(file);
-    fs::rename(&temp, &path).map_err(io("rename into place", &path))?;
-    sync_dir(dir)
+    durable_fs::replace_file(&path, contents).map_err(io("replace", &path))
 }
 
 fn open_log_for_append(path: &Path) -> Result<File, RegistryError> {

@@ -31,6 +31,7 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
         },
         command_executor: PathBuf::from("/nonexistent/mesos-executor"),
         executor_registration_timeout: Duration::from_secs(60),
+        executor_reregistration_timeout: Duration::from_secs(10),
         executor_shutdown_grace_period: Duration::from_secs(2),
         recover: RecoverMode::Reconnect,
         recovery_timeout: Duration::from_secs(900),

@@ -155,6 +155,16 @@ pub trait Isolator: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Takes charge again of a container prepared and isolated before the agent restarted
+    /// (its cgroups exist; `pid` is its first process), so usage, limitations and cleanup
+    /// work for it.
+    fn recover(
+        &self,
+        container: &str,
+        pid: i32,
+        limits: &ResourceLimits,
+    ) -> Result<(), IsolatorError>;
+
     /// Releases everything prepared for the container. Called after its processes are
     /// gone; must succeed if nothing (or only part) was prepared.
     fn cleanup(&self, container: &str) -> Result<(), IsolatorError>;

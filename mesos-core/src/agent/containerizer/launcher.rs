@@ -54,6 +54,9 @@ pub enum ExitStatus {
     Exited(i32),
     /// It was killed by this signal number.
     Signaled(i32),
+    /// It ended, but it was adopted after an agent restart rather than forked by this
+    /// process, so how it ended cannot be known.
+    Unknown,
 }
 
 /// Errors from launching, waiting for and destroying containers.
@@ -187,6 +190,11 @@ pub trait Launcher: Send + Sync + std::fmt::Debug {
 
     /// The pid (in the agent's pid namespace) of the container's first process.
     fn pid(&self, container: &str) -> Option<i32>;
+
+    /// Takes charge again of a container launched before the agent restarted, whose first
+    /// process is `pid`: it can then be waited for (its status is
+    /// [`ExitStatus::Unknown`]) and destroyed like any other.
+    fn recover(&self, container: &str, pid: i32) -> Result<(), LaunchError>;
 }
 
 /// How long destroy waits for processes to die.
@@ -196,6 +204,8 @@ const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
 struct Child {
     pid: i32,
     status: Option<ExitStatus>,
+    /// Recovered after a restart: not our child, so it is watched through `/proc`.
+    adopted: bool,
 }
 
 /// State shared by both launchers: the container's processes, and how to fork them.
@@ -253,6 +263,7 @@ impl Core {
             Child {
                 pid: forked.0,
                 status: None,
+                adopted: false,
             },
         );
         let forked = Forked {
@@ -273,6 +284,24 @@ impl Core {
         Ok(forked)
     }
 
+    fn adopt(&self, container: &str, pid: i32) -> Result<(), LaunchError> {
+        let mut children = self.children();
+        if children.contains_key(container) {
+            return Err(LaunchError::Duplicate {
+                container: container.to_string(),
+            });
+        }
+        children.insert(
+            container.to_string(),
+            Child {
+                pid,
+                status: None,
+                adopted: true,
+            },
+        );
+        Ok(())
+    }
+
     fn reap(&self, container: &str, flags: WaitPidFlag) -> Result<Option<ExitStatus>, LaunchError> {
         let mut children = self.children();
         let child = children
@@ -281,6 +310,12 @@ impl Core {
                 container: container.to_string(),
             })?;
         if child.status.is_some() {
+            return Ok(child.status);
+        }
+        if child.adopted {
+            if !super::procfs::is_running(child.pid) {
+                child.status = Some(ExitStatus::Unknown);
+            }
             return Ok(child.status);
         }
         loop {
@@ -819,6 +854,9 @@ macro_rules! delegate_launcher {
             }
             fn pid(&self, container: &str) -> Option<i32> {
                 self.core.children().get(container).map(|c| c.pid)
+            }
+            fn recover(&self, container: &str, pid: i32) -> Result<(), LaunchError> {
+                self.core.adopt(container, pid)
             }
         }
     };

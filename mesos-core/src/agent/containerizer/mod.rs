@@ -235,6 +235,36 @@ impl Containerizer {
         first
     }
 
+    /// Takes charge again of container `id`, launched with `limits` before the agent
+    /// restarted, whose first process is `pid`: afterwards it is known to
+    /// [`Containerizer::usage`], [`Containerizer::limitations`] and
+    /// [`Containerizer::destroy`] as if this containerizer had launched it.
+    pub fn recover(
+        &self,
+        id: &str,
+        pid: i32,
+        limits: &ResourceLimits,
+    ) -> Result<(), ContainerizerError> {
+        validate_container_id(id)?;
+        if !self.lock_ids().insert(id.to_string()) {
+            return Err(ContainerizerError::Duplicate(id.to_string()));
+        }
+        let result = self
+            .launcher
+            .recover(id, pid)
+            .map_err(ContainerizerError::from)
+            .and_then(|()| {
+                self.isolators
+                    .iter()
+                    .try_for_each(|iso| iso.recover(id, pid, limits))
+                    .map_err(ContainerizerError::from)
+            });
+        if result.is_err() {
+            self.lock_ids().remove(id);
+        }
+        result
+    }
+
     /// Usage of container `id`, merged from every isolator.
     pub fn usage(&self, id: &str) -> Result<ResourceStatistics, ContainerizerError> {
         if self.launcher.pid(id).is_none() {

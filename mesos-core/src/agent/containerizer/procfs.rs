@@ -56,6 +56,20 @@ pub fn read_stat(pid: i32) -> io::Result<Option<ProcStat>> {
     }
 }
 
+/// Whether `pid` is a process that has not ended (a zombie has ended).
+pub fn is_running(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|rest| rest.trim().chars().next());
+            !matches!(state, Some('Z' | 'X'))
+        }
+        Err(_) => false,
+    }
+}
+
 /// Every live process of session `session` (its leader's pid), from a scan of `/proc`.
 pub fn session_members(session: i32) -> io::Result<Vec<i32>> {
     let mut members = Vec::new();

@@ -132,6 +132,18 @@ impl Isolator for CgroupsCpuIsolator {
         Ok(())
     }
 
+    fn recover(
+        &self,
+        container: &str,
+        _pid: i32,
+        limits: &ResourceLimits,
+    ) -> Result<(), IsolatorError> {
+        if let Some(cpus) = limits.cpus {
+            lock(&self.limits).insert(container.to_string(), cpus);
+        }
+        Ok(())
+    }
+
     fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
         let cgs = self
             .cgroups_of(container)

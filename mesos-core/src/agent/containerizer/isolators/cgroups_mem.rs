@@ -126,6 +126,17 @@ impl Isolator for CgroupsMemIsolator {
         Ok(())
     }
 
+    fn recover(
+        &self,
+        container: &str,
+        _pid: i32,
+        _limits: &ResourceLimits,
+    ) -> Result<(), IsolatorError> {
+        // The cgroup was created for this container, with no OOM kill yet.
+        lock(&self.baseline).insert(container.to_string(), 0);
+        Ok(())
+    }
+
     fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
         self.cgroup(container)?
             .assign(pid)

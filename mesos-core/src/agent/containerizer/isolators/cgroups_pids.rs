@@ -52,6 +52,15 @@ impl Isolator for CgroupsPidsIsolator {
             .map_err(err)
     }
 
+    fn recover(
+        &self,
+        _container: &str,
+        _pid: i32,
+        _limits: &ResourceLimits,
+    ) -> Result<(), IsolatorError> {
+        Ok(())
+    }
+
     fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
         self.cgroup(container)?
             .assign(pid)

@@ -49,6 +49,16 @@ impl Isolator for PosixIsolator {
         Ok(())
     }
 
+    fn recover(
+        &self,
+        container: &str,
+        pid: i32,
+        _limits: &ResourceLimits,
+    ) -> Result<(), IsolatorError> {
+        lock(&self.pids).insert(container.to_string(), pid);
+        Ok(())
+    }
+
     fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
         lock(&self.pids).insert(container.to_string(), pid);
         Ok(())

@@ -1,0 +1,359 @@
+//! The agent's checkpoints under `<work_dir>/meta/slaves/<agent>/`, written so that an agent
+//! restarted after a crash finds what it was running:
+//!
+//! ```text
+//! frameworks/<fw>/framework.info                       FrameworkInfo (protobuf)
+//! frameworks/<fw>/executors/<ex>/executor.info         ExecutorInfo (protobuf)
+//! frameworks/<fw>/executors/<ex>/runs/<c>/run.json     the container: pid, limits, ...
+//! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.info     Task (protobuf)
+//! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.updates  status update log
+//! ```
+//!
+//! Every file is replaced atomically and fsynced. A run's `run.json` is written for every
+//! container (so a restarted agent can kill those it must not keep); the infos only for
+//! frameworks with `checkpoint: true`. A run that ended has its `run.json` removed.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use serde::{Deserialize, Serialize};
+
+use super::paths;
+use crate::durable_fs;
+use crate::proto::mesos::v1::{ExecutorInfo, FrameworkInfo, Task};
+
+/// Why checkpoints could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// A file operation failed.
+    #[error("checkpoint {}: {source}", .path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file holds something no agent wrote.
+    #[error("corrupt checkpoint {}: {reason}", .path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A container as checkpointed in `run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The container's first process (the executor).
+    pub pid: i32,
+    /// Whether the executor is the built-in command executor.
+    pub command_executor: bool,
+    /// Whether the framework checkpoints: only then is the container kept on recovery.
+    pub checkpoint: bool,
+    /// The container's CPU limit.
+    pub cpus: Option<f64>,
+    /// The container's memory limit in bytes.
+    pub mem_bytes: Option<u64>,
+}
+
+/// Where one agent's checkpoints live.
+#[derive(Debug, Clone)]
+pub struct Checkpoints {
+    root: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    durable_fs::create_dirs(durable_fs::parent_of(path)).map_err(io(path))?;
+    durable_fs::replace_file(path, bytes).map_err(io(path))
+}
+
+fn read_message<M: Message + Default>(path: &Path) -> Result<Option<M>, CheckpointError> {
+    let Some(bytes) = durable_fs::read_if_exists(path).map_err(io(path))? else {
+        return Ok(None);
+    };
+    M::decode(bytes.as_slice())
+        .map(Some)
+        .map_err(|e| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
+
+/// The names of the directories in `dir` (none if it does not exist).
+fn subdirectories(dir: &Path) -> Result<Vec<String>, CheckpointError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(dir)(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            if let Some(name) = entry.file_name().to_str() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// An executor run found by [`Checkpoints::recover`].
+#[derive(Debug, Clone)]
+pub struct RecoveredRun {
+    /// The framework.
+    pub framework_id: String,
+    /// The framework's info, if it checkpoints.
+    pub framework: Option<FrameworkInfo>,
+    /// The executor's info, if its framework checkpoints.
+    pub executor: Option<ExecutorInfo>,
+    /// The executor id.
+    pub executor_id: String,
+    /// The container.
+    pub container_id: String,
+    /// The container's record.
+    pub run: RunRecord,
+    /// Its tasks, each with its status update log when there is one.
+    pub tasks: Vec<(Task, Option<PathBuf>)>,
+}
+
+impl Checkpoints {
+    /// The checkpoints of agent `agent_id` in `work_dir`.
+    pub fn new(work_dir: &Path, agent_id: &str) -> Checkpoints {
+        Checkpoints {
+            root: paths::meta_agent_dir(work_dir, agent_id),
+        }
+    }
+
+    fn framework_dir(&self, framework_id: &str) -> PathBuf {
+        self.root.join("frameworks").join(framework_id)
+    }
+
+    fn executor_dir(&self, framework_id: &str, executor_id: &str) -> PathBuf {
+        self.framework_dir(framework_id)
+            .join("executors")
+            .join(executor_id)
+    }
+
+    fn run_dir(&self, framework_id: &str, executor_id: &str, container_id: &str) -> PathBuf {
+        self.executor_dir(framework_id, executor_id)
+            .join("runs")
+            .join(container_id)
+    }
+
+    /// The status update log of a task.
+    pub fn task_updates(
+        &self,
+        framework_id: &str,
+        executor_id: &str,
+        container_id: &str,
+        task_id: &str,
+    ) -> PathBuf {
+        self.run_dir(framework_id, executor_id, container_id)
+            .join("tasks")
+            .join(task_id)
+            .join("task.updates")
+    }
+
+    /// Checkpoints a framework's info.
+    pub fn write_framework(&self, info: &FrameworkInfo) -> Result<(), CheckpointError> {
+        let id = info.id.clone().unwrap_or_default().value;
+        write(
+            &self.framework_dir(&id).join("framework.info"),
+            &info.encode_to_vec(),
+        )
+    }
+
+    /// Checkpoints an executor's info.
+    pub fn write_executor(
+        &self,
+        framework_id: &str,
+        info: &ExecutorInfo,
+    ) -> Result<(), CheckpointError> {
+        let dir = self.executor_dir(framework_id, &info.executor_id.value);
+        write(&dir.join("executor.info"), &info.encode_to_vec())
+    }
+
+    /// Checkpoints a task given to an executor run.
+    pub fn write_task(
+        &self,
+        executor_id: &str,
+        container_id: &str,
+        task: &Task,
+    ) -> Result<(), CheckpointError> {
+        let dir = self
+            .run_dir(&task.framework_id.value, executor_id, container_id)
+            .join("tasks")
+            .join(&task.task_id.value);
+        write(&dir.join("task.info"), &task.encode_to_vec())
+    }
+
+    /// Checkpoints a launched container.
+    pub fn write_run(
+        &self,
+        framework_id: &str,
+        executor_id: &str,
+        container_id: &str,
+        run: &RunRecord,
+    ) -> Result<(), CheckpointError> {
+        let path = self
+            .run_dir(framework_id, executor_id, container_id)
+            .join("run.json");
+        let bytes = serde_json::to_vec(run).map_err(|e| CheckpointError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        write(&path, &bytes)
+    }
+
+    /// Marks a container as ended: a restarted agent does not recover it.
+    pub fn end_run(
+        &self,
+        framework_id: &str,
+        executor_id: &str,
+        container_id: &str,
+    ) -> Result<(), CheckpointError> {
+        let path = self
+            .run_dir(framework_id, executor_id, container_id)
+            .join("run.json");
+        match std::fs::remove_file(&path) {
+            Ok(()) => durable_fs::sync_dir(durable_fs::parent_of(&path)).map_err(io(&path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    /// Every container that had not ended when the agent stopped.
+    pub fn recover(&self) -> Result<Vec<RecoveredRun>, CheckpointError> {
+        let mut runs = Vec::new();
+        for framework_id in subdirectories(&self.root.join("frameworks"))? {
+            let framework_dir = self.framework_dir(&framework_id);
+            let framework: Option<FrameworkInfo> =
+                read_message(&framework_dir.join("framework.info"))?;
+            for executor_id in subdirectories(&framework_dir.join("executors"))? {
+                let executor_dir = self.executor_dir(&framework_id, &executor_id);
+                let executor: Option<ExecutorInfo> =
+                    read_message(&executor_dir.join("executor.info"))?;
+                for container_id in subdirectories(&executor_dir.join("runs"))? {
+                    let run_dir = self.run_dir(&framework_id, &executor_id, &container_id);
+                    let record = run_dir.join("run.json");
+                    let Some(bytes) = durable_fs::read_if_exists(&record).map_err(io(&record))?
+                    else {
+                        continue;
+                    };
+                    let run: RunRecord =
+                        serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Corrupt {
+                            path: record.clone(),
+                            reason: e.to_string(),
+                        })?;
+                    let mut tasks = Vec::new();
+                    for task_id in subdirectories(&run_dir.join("tasks"))? {
+                        let task_dir = run_dir.join("tasks").join(&task_id);
+                        if let Some(task) = read_message::<Task>(&task_dir.join("task.info"))? {
+                            let updates = task_dir.join("task.updates");
+                            tasks.push((task, updates.exists().then_some(updates)));
+                        }
+                    }
+                    runs.push(RecoveredRun {
+                        framework_id: framework_id.clone(),
+                        framework: framework.clone(),
+                        executor: executor.clone(),
+                        executor_id: executor_id.clone(),
+                        container_id,
+                        run,
+                        tasks,
+                    });
+                }
+            }
+        }
+        Ok(runs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::mesos::v1::{ExecutorId, FrameworkId, TaskId};
+
+    #[test]
+    fn runs_round_trip_and_ended_runs_are_not_recovered() {
+        let work = tempfile::tempdir().unwrap();
+        let checkpoints = Checkpoints::new(work.path(), "S1");
+        let framework = FrameworkInfo {
+            id: Some(FrameworkId { value: "F".into() }),
+            name: "f".into(),
+            checkpoint: Some(true),
+            ..Default::default()
+        };
+        let executor = ExecutorInfo {
+            executor_id: ExecutorId { value: "E".into() },
+            ..Default::default()
+        };
+        let task = Task {
+            task_id: TaskId { value: "T".into() },
+            framework_id: FrameworkId { value: "F".into() },
+            name: "t".into(),
+            ..Default::default()
+        };
+        let run = RunRecord {
+            pid: 42,
+            command_executor: false,
+            checkpoint: true,
+            cpus: Some(0.5),
+            mem_bytes: Some(1 << 27),
+        };
+        checkpoints.write_framework(&framework).unwrap();
+        checkpoints.write_executor("F", &executor).unwrap();
+        checkpoints.write_run("F", "E", "C1", &run).unwrap();
+        checkpoints.write_task("E", "C1", &task).unwrap();
+        checkpoints.write_run("F", "E", "C0", &run).unwrap();
+        checkpoints.end_run("F", "E", "C0").unwrap();
+
+        let recovered = checkpoints.recover().unwrap();
+        assert_eq!(recovered.len(), 1);
+        let r = &recovered[0];
+        assert_eq!(
+            (
+                r.framework_id.as_str(),
+                r.executor_id.as_str(),
+                r.container_id.as_str()
+            ),
+            ("F", "E", "C1")
+        );
+        assert_eq!(r.framework.as_ref(), Some(&framework));
+        assert_eq!(r.executor.as_ref(), Some(&executor));
+        assert_eq!(r.run, run);
+        assert_eq!(r.tasks.len(), 1);
+        assert_eq!(r.tasks[0].0, task);
+        assert_eq!(r.tasks[0].1, None);
+    }
+
+    #[test]
+    fn corrupt_checkpoints_are_reported() {
+        let work = tempfile::tempdir().unwrap();
+        let checkpoints = Checkpoints::new(work.path(), "S1");
+        let run = RunRecord {
+            pid: 1,
+            command_executor: true,
+            checkpoint: false,
+            cpus: None,
+            mem_bytes: None,
+        };
+        checkpoints.write_run("F", "E", "C", &run).unwrap();
+        let path = paths::meta_agent_dir(work.path(), "S1")
+            .join("frameworks/F/executors/E/runs/C/run.json");
+        std::fs::write(&path, b"{not json").unwrap();
+        let err = checkpoints.recover().unwrap_err();
+        assert!(err.to_string().contains("run.json"), "{err}");
+    }
+}
