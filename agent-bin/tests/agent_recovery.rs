@@ -1,0 +1,215 @@
+//! Agent recovery, for real: the `mesos-agent` binary runs command tasks of a checkpointing
+//! framework and of one that does not checkpoint, is killed with SIGKILL and started again
+//! on the same port and work directory. The checkpointed tasks keep running, the restarted
+//! agent reconnects to their executors, and every update reaches the scheduler exactly once
+//! and in order; the other framework's task is killed and reported lost, as in Mesos.
+
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/agent_support/mod.rs"]
+mod agent_support;
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/master_support/mod.rs"]
+mod master_support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use agent_support::{accept, eventually, master, processes_with};
+use master_support::{framework_info, scalars, TestScheduler};
+use serde_json::{json, Value};
+
+/// A port free now, for an agent that must come back on the same one.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Starts `mesos-agent` for `master` on `port` in `work`, logging to `work/agent.log`.
+fn start_agent(master: SocketAddr, work: &Path, port: u16) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(work.join("agent.log"))
+        .expect("log file");
+    Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .arg(format!("--master={master}"))
+        .arg(format!("--work_dir={}", work.join("agent").display()))
+        .arg("--ip=127.0.0.1")
+        .arg(format!("--port={port}"))
+        .arg("--hostname=localhost")
+        .arg("--resources=cpus:4;mem:2048;disk:1024;ports:[31000-31100]")
+        .arg("--isolation=posix/cpu,posix/mem")
+        .arg("--launcher=posix")
+        .arg("--executor_reregistration_timeout=15secs")
+        .arg("--registration_backoff_factor=100ms")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("mesos-agent starts")
+}
+
+fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
+    json!({
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": offer["agent_id"],
+        "resources": scalars("*", &[("cpus", 0.25), ("mem", 32.0)]),
+        "command": {"value": command}
+    })
+}
+
+/// Every update of one framework: its states per task, checked to come once each.
+#[derive(Default)]
+struct Updates {
+    states: BTreeMap<String, Vec<String>>,
+    uuids: HashSet<String>,
+}
+
+impl Updates {
+    /// Waits for the next update, acknowledges it and records it; fails on a duplicate.
+    async fn next(&mut self, scheduler: &mut TestScheduler) -> (String, String) {
+        let update = scheduler.next("UPDATE").await;
+        let status = &update["update"]["status"];
+        let task = status["task_id"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let state = status["state"].as_str().unwrap_or_default().to_string();
+        if let Some(uuid) = status["uuid"].as_str() {
+            assert!(
+                self.uuids.insert(uuid.to_string()),
+                "update delivered twice: {update}"
+            );
+            scheduler.acknowledge(&update).await;
+        }
+        let seen = self.states.entry(task.clone()).or_default();
+        assert!(!seen.contains(&state), "{task} got {state} twice: {update}");
+        seen.push(state.clone());
+        (task, state)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut agent = start_agent(master.addr(), work.path(), port);
+
+    let mut keeper_info = framework_info("keeper", "*", &[]);
+    keeper_info["checkpoint"] = json!(true);
+    let mut keeper = TestScheduler::subscribe(master.addr(), keeper_info).await;
+    let offer = keeper.offer().await;
+    let tasks: Vec<Value> = (0..3)
+        .map(|i| command_task(&offer, &format!("kept-{i}"), "sleep 8; echo finished"))
+        .collect();
+    let (code, body) = keeper.call(accept(&offer, tasks)).await;
+    assert_eq!(code, 202, "{body}");
+    // The keeper wants nothing more: what is left goes to the other framework.
+    let (code, body) = keeper
+        .call(json!({"type": "SUPPRESS", "suppress": {}}))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    while let Some(offers) = keeper.next_within("OFFERS", Duration::from_secs(1)).await {
+        let ids: Vec<Value> = offers["offers"]["offers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| o["id"].clone())
+            .collect();
+        let (code, body) = keeper
+            .call(json!({"type": "DECLINE", "decline": {"offer_ids": ids}}))
+            .await;
+        assert_eq!(code, 202, "{body}");
+    }
+
+    let mut forgetter =
+        TestScheduler::subscribe(master.addr(), framework_info("forgetter", "*", &[])).await;
+    let offer = forgetter.offer().await;
+    let marker = "sleep 1000.75";
+    let (code, body) = forgetter
+        .call(accept(
+            &offer,
+            vec![command_task(&offer, "forgotten", marker)],
+        ))
+        .await;
+    assert_eq!(code, 202, "{body}");
+
+    let mut kept = Updates::default();
+    while kept
+        .states
+        .values()
+        .filter(|s| s.contains(&"TASK_RUNNING".to_string()))
+        .count()
+        < 3
+    {
+        kept.next(&mut keeper).await;
+    }
+    let mut forgotten = Updates::default();
+    while !forgotten
+        .states
+        .values()
+        .any(|s| s.contains(&"TASK_RUNNING".to_string()))
+    {
+        forgotten.next(&mut forgetter).await;
+    }
+
+    // SIGKILL: no chance to clean up anything.
+    agent.kill().expect("kill -9 the agent");
+    agent.wait().expect("reaped");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        processes_with("echo finished").len(),
+        3,
+        "the checkpointed tasks died with the agent"
+    );
+    let mut agent = start_agent(master.addr(), work.path(), port);
+
+    // Every kept task finishes, each update once and in order.
+    while kept
+        .states
+        .values()
+        .filter(|s| s.last().map(String::as_str) == Some("TASK_FINISHED"))
+        .count()
+        < 3
+    {
+        kept.next(&mut keeper).await;
+    }
+    for (task, states) in &kept.states {
+        assert_eq!(
+            states,
+            &["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"],
+            "{task}"
+        );
+    }
+    // The task of the framework that does not checkpoint is gone, and reported so.
+    let (task, state) = forgotten.next(&mut forgetter).await;
+    assert_eq!(task, "forgotten");
+    assert!(
+        matches!(state.as_str(), "TASK_LOST" | "TASK_FAILED" | "TASK_KILLED"),
+        "{state}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(marker)
+            .is_empty())
+        .await,
+        "the task of a framework that does not checkpoint survived the agent restart"
+    );
+
+    // SIGTERM stops the agent cleanly: nothing of it remains.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(agent.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = agent.wait().expect("agent exits");
+    assert!(status.success(), "{status}");
+    let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
+    assert!(log.contains("recovered executor"), "{log}");
+    master.stop().await;
+}
