@@ -29,14 +29,32 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A running `mesos-agent`; killed if the test ends without stopping it, and its log
+/// printed if the test failed.
+struct AgentProcess {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            eprintln!("--- agent log ---\n{log}");
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `mesos-agent` for `master` on `port` in `work`, logging to `work/agent.log`.
-fn start_agent(master: SocketAddr, work: &Path, port: u16) -> Child {
+fn start_agent(master: SocketAddr, work: &Path, port: u16) -> AgentProcess {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(work.join("agent.log"))
         .expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
         .arg(format!("--master={master}"))
         .arg(format!("--work_dir={}", work.join("agent").display()))
         .arg("--ip=127.0.0.1")
@@ -50,7 +68,11 @@ fn start_agent(master: SocketAddr, work: &Path, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
-        .expect("mesos-agent starts")
+        .expect("mesos-agent starts");
+    AgentProcess {
+        child,
+        log: work.join("agent.log"),
+    }
 }
 
 fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
@@ -160,15 +182,15 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     }
 
     // SIGKILL: no chance to clean up anything.
-    agent.kill().expect("kill -9 the agent");
-    agent.wait().expect("reaped");
+    agent.child.kill().expect("kill -9 the agent");
+    agent.child.wait().expect("reaped");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         processes_with("echo finished").len(),
         3,
         "the checkpointed tasks died with the agent"
     );
-    let mut agent = start_agent(master.addr(), work.path(), port);
+    let mut agent_again = start_agent(master.addr(), work.path(), port);
 
     // Every kept task finishes, each update once and in order.
     while kept
@@ -203,11 +225,11 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
 
     // SIGTERM stops the agent cleanly: nothing of it remains.
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(agent.id() as i32),
+        nix::unistd::Pid::from_raw(agent_again.child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .expect("SIGTERM");
-    let status = agent.wait().expect("agent exits");
+    let status = agent_again.child.wait().expect("agent exits");
     assert!(status.success(), "{status}");
     let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
     assert!(log.contains("recovered executor"), "{log}");
