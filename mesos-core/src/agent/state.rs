@@ -105,6 +105,8 @@ pub struct Executor {
     termination_cause: Option<(TaskState, task_status::Reason, String)>,
     /// Recovered after an agent restart: it must subscribe again in time.
     recovered: bool,
+    /// Its container is being destroyed.
+    destroying: bool,
 }
 
 /// A framework with work on this agent.
@@ -691,6 +693,7 @@ impl AgentState {
             shutdown_deadline: None,
             termination_cause: None,
             recovered: false,
+            destroying: false,
         };
         self.frameworks
             .get_mut(framework_id)
@@ -813,6 +816,17 @@ impl AgentState {
     /// the others, and all of them with `--recover=cleanup`, are destroyed.
     pub(super) fn recover(&mut self, runs: Vec<RecoveredRun>) {
         let now = Instant::now();
+        let known: std::collections::HashSet<String> =
+            runs.iter().map(|r| r.container_id.clone()).collect();
+        for orphan in self.containerizer.orphans(&known) {
+            tracing::info!("destroying orphan container {orphan}");
+            let containerizer = self.containerizer.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = containerizer.destroy_orphan(&orphan) {
+                    tracing::error!("cannot destroy orphan container {orphan}: {e}");
+                }
+            });
+        }
         for run in runs {
             let limits = super::containerizer::isolator::ResourceLimits {
                 cpus: run.run.cpus,
@@ -899,6 +913,7 @@ impl AgentState {
                 shutdown_deadline: None,
                 termination_cause: None,
                 recovered: true,
+                destroying: false,
             };
             tracing::info!(
                 "recovered executor {} of framework {framework_id} in container {}",
@@ -1454,9 +1469,11 @@ impl AgentState {
         };
         executor.phase = ExecutorPhase::Terminating;
         executor.shutdown_deadline = None;
-        if executor.pid.is_none() {
-            return; // Still launching: executor_launched destroys it.
+        if executor.pid.is_none() || executor.destroying {
+            // Still launching (executor_launched destroys it), or already being destroyed.
+            return;
         }
+        executor.destroying = true;
         let container_id = executor.container_id.clone();
         let containerizer = self.containerizer.clone();
         let handle = self.handle.clone();

@@ -757,14 +757,17 @@ impl ChildPlan {
             fail(err_wr, STAGE_CHDIR);
         }
         if let Some((uid, gid)) = self.user {
+            // Raw system calls: glibc's wrappers broadcast the change to every thread
+            // it believes the process has, which after a raw clone are the agent's
+            // threads, and wait for them forever.
             let groups = [gid as libc::gid_t];
-            if libc::setgroups(1, groups.as_ptr()) != 0 {
+            if libc::syscall(libc::SYS_setgroups, 1 as libc::c_long, groups.as_ptr()) != 0 {
                 fail(err_wr, STAGE_SETGROUPS);
             }
-            if libc::setgid(gid) != 0 {
+            if libc::syscall(libc::SYS_setgid, gid as libc::c_long) != 0 {
                 fail(err_wr, STAGE_SETGID);
             }
-            if libc::setuid(uid) != 0 {
+            if libc::syscall(libc::SYS_setuid, uid as libc::c_long) != 0 {
                 fail(err_wr, STAGE_SETUID);
             }
         }

@@ -265,6 +265,36 @@ impl Containerizer {
         result
     }
 
+    /// Containers that have cgroups under `--cgroups_root` but are neither running here nor
+    /// in `known`: left behind by an agent that died.
+    pub fn orphans(&self, known: &HashSet<String>) -> Vec<String> {
+        let Some(cgroups) = &self.cgroups else {
+            return Vec::new();
+        };
+        let live = self.lock_ids().clone();
+        cgroups
+            .container_ids()
+            .into_iter()
+            .filter(|id| !known.contains(id) && !live.contains(id))
+            .collect()
+    }
+
+    /// Kills every process of orphan container `id` and removes its cgroups.
+    pub fn destroy_orphan(&self, id: &str) -> Result<(), ContainerizerError> {
+        let Some(cgroups) = &self.cgroups else {
+            return Ok(());
+        };
+        cgroups
+            .processes(id)
+            .and_then(|cg| cg.destroy(isolators::CLEANUP_TIMEOUT))?;
+        for controller in cgroups.controllers() {
+            cgroups
+                .container(controller, id)
+                .and_then(|cg| cg.destroy(isolators::CLEANUP_TIMEOUT))?;
+        }
+        Ok(())
+    }
+
     /// Usage of container `id`, merged from every isolator.
     pub fn usage(&self, id: &str) -> Result<ResourceStatistics, ContainerizerError> {
         if self.launcher.pid(id).is_none() {

@@ -320,6 +320,29 @@ impl Cgroups {
         })
     }
 
+    /// The ids of the containers that have a cgroup under the root, in any hierarchy.
+    pub fn container_ids(&self) -> Vec<String> {
+        let roots: Vec<PathBuf> = match &self.layout {
+            Layout::V1(m) => m.values().map(|mount| mount.join(&self.root)).collect(),
+            Layout::V2 { mount, .. } => vec![mount.join(&self.root)],
+        };
+        let mut ids = BTreeSet::new();
+        for root in roots {
+            let Ok(entries) = fs::read_dir(&root) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+                if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
+                    if validate_name(name).is_ok() {
+                        ids.insert(name.to_string());
+                    }
+                }
+            }
+        }
+        ids.into_iter().collect()
+    }
+
     /// The cgroup used to track and kill every process of container `id`: the freezer
     /// hierarchy on v1 (or, without it, pids), the unified cgroup on v2.
     pub fn processes(&self, id: &str) -> Result<Cgroup> {

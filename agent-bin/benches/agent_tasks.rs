@@ -1,0 +1,191 @@
+//! The agent's speed and memory, measured on this machine with a real master (in this
+//! process), the real `mesos-agent` binary and its `mesos-executor`, under
+//! `cgroups/cpu,cgroups/mem,namespaces/pid` with the linux launcher:
+//!
+//! 1. idle agent RSS once registered;
+//! 2. throughput: short tasks (`true`) launched in the agent's first offer, from ACCEPT to
+//!    the last TASK_FINISHED;
+//! 3. task launch latency, ACCEPT to TASK_RUNNING at the scheduler, for `sleep 1000` tasks
+//!    launched one at a time (p50, p99), then the agent's RSS with those tasks running.
+//!
+//! Run: `cargo bench -p agent-bin --bench agent_tasks` (needs root and cgroups v1 or v2;
+//! prints why and exits otherwise). `AGENT_BENCH_TASKS` (default 100) and
+//! `AGENT_BENCH_SHORT_TASKS` (default 200) size the phases.
+
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/agent_support/mod.rs"]
+mod agent_support;
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/master_support/mod.rs"]
+mod master_support;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agent_support::{accept, master};
+use master_support::{framework_info, scalars, TestScheduler};
+use serde_json::{json, Value};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The resident set size of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
+    json!({
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": offer["agent_id"],
+        "resources": scalars("*", &[("cpus", 0.01), ("mem", 32.0)]),
+        "command": {"value": command}
+    })
+}
+
+fn start_agent(master: std::net::SocketAddr, work: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
+        .arg(format!("--master={master}"))
+        .arg(format!("--work_dir={}", work.display()))
+        .arg("--ip=127.0.0.1")
+        .arg("--port=0")
+        .arg("--hostname=localhost")
+        .arg("--resources=cpus:100;mem:100000;disk:10000;ports:[31000-32000]")
+        .arg("--isolation=cgroups/cpu,cgroups/mem,namespaces/pid")
+        .arg("--launcher=linux")
+        .arg("--cgroups_root=mesos_bench")
+        .arg("--logging_level=WARNING")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("mesos-agent starts")
+}
+
+/// Acknowledges updates until `task` reaches `state`; the time it did.
+async fn until(
+    scheduler: &mut TestScheduler,
+    states: &mut std::collections::HashMap<String, String>,
+    task: &str,
+    state: &str,
+) -> Instant {
+    loop {
+        if states.get(task).map(String::as_str) == Some(state) {
+            return Instant::now();
+        }
+        let update = scheduler.next("UPDATE").await;
+        let status = &update["update"]["status"];
+        let id = status["task_id"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let got = status["state"].as_str().unwrap_or_default().to_string();
+        assert!(
+            !matches!(
+                got.as_str(),
+                "TASK_FAILED" | "TASK_LOST" | "TASK_ERROR" | "TASK_DROPPED"
+            ),
+            "{update}"
+        );
+        scheduler.acknowledge(&update).await;
+        states.insert(id, got);
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn main() {
+    if !nix::unistd::Uid::effective().is_root() {
+        println!("agent_tasks: SKIPPED: needs root for cgroups and namespaces");
+        return;
+    }
+    if let Err(e) = mesos_core::agent::containerizer::cgroups::Cgroups::detect("mesos_bench") {
+        println!("agent_tasks: SKIPPED: no cgroups: {e}");
+        return;
+    }
+    let long_tasks = env_number("AGENT_BENCH_TASKS", 100);
+    let short_tasks = env_number("AGENT_BENCH_SHORT_TASKS", 200);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async move {
+        let master = master().await;
+        let work = tempfile::tempdir().expect("work dir");
+        let mut agent = start_agent(master.addr(), work.path());
+        let mut scheduler = TestScheduler::subscribe(master.addr(), framework_info("bench", "*", &[])).await;
+        let mut offer = scheduler.offer().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle = rss_mib(agent.id());
+        println!("idle agent RSS: {idle:.1} MiB");
+
+        let mut states = std::collections::HashMap::new();
+        let tasks: Vec<Value> = (0..short_tasks)
+            .map(|i| command_task(&offer, &format!("true-{i}"), "true"))
+            .collect();
+        let started = Instant::now();
+        let (code, body) = scheduler.call(accept(&offer, tasks)).await;
+        assert_eq!(code, 202, "{body}");
+        for i in 0..short_tasks {
+            until(&mut scheduler, &mut states, &format!("true-{i}"), "TASK_FINISHED").await;
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "throughput: {short_tasks} short tasks in one offer launched and finished in {:.2} s: {:.1} tasks/s",
+            elapsed.as_secs_f64(),
+            short_tasks as f64 / elapsed.as_secs_f64()
+        );
+        offer = scheduler.offer().await;
+        let mut latencies = Vec::with_capacity(long_tasks);
+        for i in 0..long_tasks {
+            let id = format!("sleep-{i}");
+            let started = Instant::now();
+            let (code, body) = scheduler.call(accept(&offer, vec![command_task(&offer, &id, "sleep 1000")])).await;
+            assert_eq!(code, 202, "{body}");
+            let running = until(&mut scheduler, &mut states, &id, "TASK_RUNNING").await;
+            latencies.push(running - started);
+            offer = scheduler.offer().await;
+        }
+        latencies.sort();
+        println!(
+            "launch latency over {long_tasks} tasks: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        println!("agent RSS with {long_tasks} running tasks: {:.1} MiB", rss_mib(agent.id()));
+        for i in 0..long_tasks {
+            let id = format!("sleep-{i}");
+            let (code, body) = scheduler
+                .call(json!({"type": "KILL", "kill": {"task_id": {"value": id}, "agent_id": offer["agent_id"]}}))
+                .await;
+            assert_eq!(code, 202, "{body}");
+        }
+        for i in 0..long_tasks {
+            until(&mut scheduler, &mut states, &format!("sleep-{i}"), "TASK_KILLED").await;
+        }
+
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(agent.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = agent.wait();
+        master.stop().await;
+    });
+}
