@@ -23,9 +23,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_support::{accept, master};
+use agent_support::{accept, command_task, kill_call, master};
 use master_support::{framework_info, scalars, TestScheduler};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -45,14 +45,14 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
-    json!({
-        "name": task_id,
-        "task_id": {"value": task_id},
-        "agent_id": offer["agent_id"],
-        "resources": scalars("*", &[("cpus", 0.01), ("mem", 32.0)]),
-        "command": {"value": command}
-    })
+/// A command task with a hundredth of a CPU and 32 MiB.
+fn task(offer: &Value, task_id: &str, command: &str) -> Value {
+    command_task(
+        offer,
+        task_id,
+        command,
+        scalars("*", &[("cpus", 0.01), ("mem", 32.0)]),
+    )
 }
 
 fn start_agent(master: std::net::SocketAddr, work: &Path) -> Child {
@@ -136,7 +136,7 @@ fn main() {
 
         let mut states = std::collections::HashMap::new();
         let tasks: Vec<Value> = (0..short_tasks)
-            .map(|i| command_task(&offer, &format!("true-{i}"), "true"))
+            .map(|i| task(&offer, &format!("true-{i}"), "true"))
             .collect();
         let started = Instant::now();
         let (code, body) = scheduler.call(accept(&offer, tasks)).await;
@@ -155,7 +155,7 @@ fn main() {
         for i in 0..long_tasks {
             let id = format!("sleep-{i}");
             let started = Instant::now();
-            let (code, body) = scheduler.call(accept(&offer, vec![command_task(&offer, &id, "sleep 1000")])).await;
+            let (code, body) = scheduler.call(accept(&offer, vec![task(&offer, &id, "sleep 1000")])).await;
             assert_eq!(code, 202, "{body}");
             let running = until(&mut scheduler, &mut states, &id, "TASK_RUNNING").await;
             latencies.push(running - started);
@@ -172,9 +172,7 @@ fn main() {
         println!("agent RSS with {long_tasks} running tasks: {:.1} MiB", rss_mib(agent.id()));
         for i in 0..long_tasks {
             let id = format!("sleep-{i}");
-            let (code, body) = scheduler
-                .call(json!({"type": "KILL", "kill": {"task_id": {"value": id}, "agent_id": offer["agent_id"]}}))
-                .await;
+            let (code, body) = scheduler.call(kill_call(&id, &offer["agent_id"])).await;
             assert_eq!(code, 202, "{body}");
         }
         for i in 0..long_tasks {

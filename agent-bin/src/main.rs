@@ -6,24 +6,11 @@ use std::process::ExitCode;
 
 use mesos_core::agent::flags::AgentFlags;
 use mesos_core::agent::Agent;
-use mesos_core::flags::FlagsError;
 
 fn main() -> ExitCode {
     let flags = match AgentFlags::parse_from(std::env::args_os()) {
         Ok(flags) => flags,
-        Err(FlagsError::Help(text)) => {
-            print!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(FlagsError::Version(text)) => {
-            println!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(FlagsError::Invalid(reason)) => {
-            eprintln!("Failed to load flags: {reason}");
-            eprintln!("See 'mesos-agent --help' for the list of flags.");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return mesos_core::daemon::flags_exit("mesos-agent", error),
     };
     let options = match flags.to_options() {
         Ok(options) => options,
@@ -33,10 +20,7 @@ fn main() -> ExitCode {
         }
     };
     mesos_core::daemon::init_logging(flags.logging_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match mesos_core::daemon::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("mesos-agent: cannot start the runtime: {e}");

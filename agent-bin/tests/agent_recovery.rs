@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use agent_support::{accept, eventually, master, processes_with};
+use agent_support::{accept, command_task, eventually, master, processes_with};
 use master_support::{framework_info, scalars, TestScheduler};
 use serde_json::{json, Value};
 
@@ -75,14 +75,14 @@ fn start_agent(master: SocketAddr, work: &Path, port: u16) -> AgentProcess {
     }
 }
 
-fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
-    json!({
-        "name": task_id,
-        "task_id": {"value": task_id},
-        "agent_id": offer["agent_id"],
-        "resources": scalars("*", &[("cpus", 0.25), ("mem", 32.0)]),
-        "command": {"value": command}
-    })
+/// A command task with a quarter CPU and 32 MiB.
+fn task(offer: &Value, task_id: &str, command: &str) -> Value {
+    command_task(
+        offer,
+        task_id,
+        command,
+        scalars("*", &[("cpus", 0.25), ("mem", 32.0)]),
+    )
 }
 
 /// Every update of one framework: its states per task, checked to come once each.
@@ -128,7 +128,7 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     let mut keeper = TestScheduler::subscribe(master.addr(), keeper_info).await;
     let offer = keeper.offer().await;
     let tasks: Vec<Value> = (0..3)
-        .map(|i| command_task(&offer, &format!("kept-{i}"), "sleep 8; echo finished"))
+        .map(|i| task(&offer, &format!("kept-{i}"), "sleep 8; echo finished"))
         .collect();
     let (code, body) = keeper.call(accept(&offer, tasks)).await;
     assert_eq!(code, 202, "{body}");
@@ -155,10 +155,7 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     let offer = forgetter.offer().await;
     let marker = "sleep 1000.75";
     let (code, body) = forgetter
-        .call(accept(
-            &offer,
-            vec![command_task(&offer, "forgotten", marker)],
-        ))
+        .call(accept(&offer, vec![task(&offer, "forgotten", marker)]))
         .await;
     assert_eq!(code, 202, "{body}");
 

@@ -14,20 +14,20 @@ mod master_support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_support::{accept, agent, agent_options, eventually, master, processes_with};
+use agent_support::{accept, command_task, eventually, kill_call, processes_with, TestCluster};
 use master_support::{framework_info, scalars, TestScheduler};
 use serde_json::{json, Value};
 
 const RESOURCES: &str = "cpus:2;mem:1024;disk:1024;ports:[31000-31100]";
 
-fn command_task(offer: &Value, task_id: &str, command: &str) -> Value {
-    json!({
-        "name": task_id,
-        "task_id": {"value": task_id},
-        "agent_id": offer["agent_id"],
-        "resources": scalars("*", &[("cpus", 0.25), ("mem", 64.0)]),
-        "command": {"value": command}
-    })
+/// A command task with a quarter CPU and 64 MiB.
+fn task(offer: &Value, task_id: &str, command: &str) -> Value {
+    command_task(
+        offer,
+        task_id,
+        command,
+        scalars("*", &[("cpus", 0.25), ("mem", 64.0)]),
+    )
 }
 
 /// Reads the task's updates until a terminal one, acknowledging each; their states and
@@ -56,19 +56,14 @@ fn executor_binary() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_tasks_finish_fail_and_see_the_mesos_environment() {
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.command_executor = executor_binary();
-    let agent = agent(options).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("cmd", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |o| o.command_executor = executor_binary()).await;
+    let mut scheduler = cluster.scheduler(framework_info("cmd", "*", &[])).await;
 
     let offer = scheduler.offer().await;
     let (code, body) = scheduler
         .call(accept(
             &offer,
-            vec![command_task(&offer, "env-dump", "env | sort; pwd")],
+            vec![task(&offer, "env-dump", "env | sort; pwd")],
         ))
         .await;
     assert_eq!(code, 202, "{body}");
@@ -83,13 +78,7 @@ async fn command_tasks_finish_fail_and_see_the_mesos_environment() {
 
     // The task saw the variables a Mesos command task sees, and ran in its sandbox.
     let agent_id = offer["agent_id"]["value"].as_str().unwrap();
-    let sandbox = work
-        .path()
-        .join("slaves")
-        .join(agent_id)
-        .join("frameworks")
-        .join(&scheduler.framework_id)
-        .join("executors/env-dump/runs/latest");
+    let sandbox = cluster.sandbox(agent_id, &scheduler.framework_id, "env-dump");
     let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap();
     let fixture = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -129,32 +118,24 @@ async fn command_tasks_finish_fail_and_see_the_mesos_environment() {
 
     let offer = scheduler.offer().await;
     let (code, body) = scheduler
-        .call(accept(
-            &offer,
-            vec![command_task(&offer, "fails", "exit 3")],
-        ))
+        .call(accept(&offer, vec![task(&offer, "fails", "exit 3")]))
         .await;
     assert_eq!(code, 202, "{body}");
     let (_, last) = run_to_end(&mut scheduler, "fails").await;
     assert_eq!(last["state"], "TASK_FAILED", "{last}");
     assert_eq!(last["message"], "Command exited with status 3", "{last}");
 
-    agent.stop().await;
-    master.stop().await;
+    cluster.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_a_command_task_reports_killing_then_killed_and_leaves_nothing() {
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.command_executor = executor_binary();
-    let agent = agent(options).await;
+    let cluster = TestCluster::start(RESOURCES, |o| o.command_executor = executor_binary()).await;
     let info = framework_info("killer", "*", &["TASK_KILLING_STATE"]);
-    let mut scheduler = TestScheduler::subscribe(master.addr(), info).await;
+    let mut scheduler = cluster.scheduler(info).await;
     let offer = scheduler.offer().await;
     let marker = "sleep 1000.5";
-    let mut task = command_task(&offer, "sleeper", &format!("trap '' TERM; {marker}"));
+    let mut task = task(&offer, "sleeper", &format!("trap '' TERM; {marker}"));
     task["kill_policy"] = json!({"grace_period": {"nanoseconds": 500_000_000}});
     let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
     assert_eq!(code, 202, "{body}");
@@ -164,7 +145,7 @@ async fn killing_a_command_task_reports_killing_then_killed_and_leaves_nothing()
         scheduler.acknowledge(&update).await;
     }
     let (code, body) = scheduler
-        .call(json!({"type": "KILL", "kill": {"task_id": {"value": "sleeper"}, "agent_id": offer["agent_id"]}}))
+        .call(kill_call("sleeper", &offer["agent_id"]))
         .await;
     assert_eq!(code, 202, "{body}");
     let (states, last) = run_to_end(&mut scheduler, "sleeper").await;
@@ -176,7 +157,7 @@ async fn killing_a_command_task_reports_killing_then_killed_and_leaves_nothing()
         "the task outlived its kill"
     );
     // The command executor exits once its task is done; the agent reaps its container.
-    let handle = agent.handle().clone();
+    let handle = cluster.agent.handle().clone();
     let mut gone = false;
     for _ in 0..100 {
         if handle
@@ -190,21 +171,15 @@ async fn killing_a_command_task_reports_killing_then_killed_and_leaves_nothing()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(gone, "the command executor did not end after its task");
-    agent.stop().await;
-    master.stop().await;
+    cluster.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_command_that_cannot_start_fails_its_task() {
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.command_executor = executor_binary();
-    let agent = agent(options).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("bad", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |o| o.command_executor = executor_binary()).await;
+    let mut scheduler = cluster.scheduler(framework_info("bad", "*", &[])).await;
     let offer = scheduler.offer().await;
-    let mut task = command_task(&offer, "nothing", "");
+    let mut task = task(&offer, "nothing", "");
     task["command"] =
         json!({"shell": false, "value": "/nonexistent/program", "arguments": ["program"]});
     let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
@@ -218,6 +193,5 @@ async fn a_command_that_cannot_start_fails_its_task() {
             .contains("/nonexistent/program"),
         "{last}"
     );
-    agent.stop().await;
-    master.stop().await;
+    cluster.stop().await;
 }

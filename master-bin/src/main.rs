@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use mesos_core::master::flags::{FlagsError, MasterFlags};
+use mesos_core::master::flags::MasterFlags;
 use mesos_core::master::Master;
 
 /// mimalloc: the master's many small allocations (offers, tasks, events) cost about half
@@ -14,25 +14,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let flags = match MasterFlags::parse_from(std::env::args_os()) {
         Ok(flags) => flags,
-        Err(FlagsError::Help(text)) => {
-            print!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(FlagsError::Version(text)) => {
-            println!("{text}");
-            return ExitCode::SUCCESS;
-        }
-        Err(FlagsError::Invalid(reason)) => {
-            eprintln!("Failed to load flags: {reason}");
-            eprintln!("See 'mesos-master --help' for the list of flags.");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return mesos_core::daemon::flags_exit("mesos-master", error),
     };
     mesos_core::daemon::init_logging(flags.logging_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match mesos_core::daemon::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("mesos-master: cannot start the runtime: {e}");

@@ -1,7 +1,37 @@
-//! What the `mesos-master` and `mesos-agent` daemons share around the library types:
-//! logging to stderr at `--logging_level`, and waiting for SIGINT or SIGTERM.
+//! What the `mesos-master` and `mesos-agent` daemons share around the library types: how
+//! a flags error ends them, logging to stderr at `--logging_level`, a runtime, and waiting
+//! for SIGINT or SIGTERM.
 
-use crate::flags::LoggingLevel;
+use std::process::ExitCode;
+
+use crate::flags::{FlagsError, LoggingLevel};
+
+/// Ends `program` after its flags could not be used: `--help` and `--version` print to
+/// stdout and succeed; anything else prints the reason to stderr and fails, as Mesos does.
+pub fn flags_exit(program: &str, error: FlagsError) -> ExitCode {
+    match error {
+        FlagsError::Help(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        FlagsError::Version(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        FlagsError::Invalid(reason) => {
+            eprintln!("Failed to load flags: {reason}");
+            eprintln!("See '{program} --help' for the list of flags.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A multi-threaded Tokio runtime for a daemon, or why there is none.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
 
 /// Logs to stderr at `level` and above (`RUST_LOG` overrides it when set).
 pub fn init_logging(level: LoggingLevel) {

@@ -17,12 +17,11 @@ mod master_support;
 use std::time::Duration;
 
 use agent_support::{
-    accept, agent, agent_options, eventually, master, processes_with, pymesos_executor_command,
-    task_with_executor,
+    accept, b64, eventually, kill_call, processes_with, pymesos_executor_command,
+    task_with_executor, TestCluster,
 };
-use base64::Engine;
 use common::REQUIRE;
-use master_support::{framework_info, scalars, TestScheduler};
+use master_support::{framework_info, scalars};
 use mesos_core::agent::containerizer::cgroups::{Cgroups, CgroupsVersion, Controller};
 use mesos_core::agent::containerizer::{ContainerizerConfig, LauncherKind};
 use serde_json::json;
@@ -63,23 +62,14 @@ fn linux_isolation() -> ContainerizerConfig {
     }
 }
 
-fn b64(text: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(text)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
     let (command, cgroups) = match requirements() {
         Ok(r) => r,
         Err(why) => return println!("SKIPPED: {why}"),
     };
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.containerizer = linux_isolation();
-    let agent = agent(options).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("cg", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |o| o.containerizer = linux_isolation()).await;
+    let mut scheduler = cluster.scheduler(framework_info("cg", "*", &[])).await;
     let offer = scheduler.offer().await;
     let mut task = task_with_executor(
         &offer,
@@ -115,13 +105,9 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
 
     // The executor is pid 1 of the container's pid namespace, with a private /proc.
     let agent_id = offer["agent_id"]["value"].as_str().unwrap();
-    let stdout = work
-        .path()
-        .join("slaves")
-        .join(agent_id)
-        .join("frameworks")
-        .join(&scheduler.framework_id)
-        .join("executors/cg-executor/runs/latest/stdout");
+    let stdout = cluster
+        .sandbox(agent_id, &scheduler.framework_id, "cg-executor")
+        .join("stdout");
     assert!(
         eventually(Duration::from_secs(10), || std::fs::read_to_string(&stdout)
             .unwrap_or_default()
@@ -144,9 +130,7 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
         "the task's shell is pid {own}: not in a new pid namespace"
     );
 
-    let (code, body) = scheduler
-        .call(json!({"type": "KILL", "kill": {"task_id": {"value": "t1"}, "agent_id": offer["agent_id"]}}))
-        .await;
+    let (code, body) = scheduler.call(kill_call("t1", &offer["agent_id"])).await;
     assert_eq!(code, 202, "{body}");
     let killed = scheduler.next("UPDATE").await;
     assert_eq!(
@@ -155,7 +139,7 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
     );
     scheduler.acknowledge(&killed).await;
 
-    agent.stop().await;
+    cluster.stop().await;
     for controller in [Controller::Cpu, Controller::Memory, Controller::Freezer] {
         let dir = cgroups.container(controller, &container).unwrap();
         assert!(!dir.exists(), "{} outlived the agent", dir.path().display());
@@ -164,7 +148,6 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
         processes_with("sleep 1000").is_empty(),
         "the task outlived the agent"
     );
-    master.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,13 +156,8 @@ async fn oom_kill_fails_the_task_with_the_memory_limitation() {
         Ok(r) => r,
         Err(why) => return println!("SKIPPED: {why}"),
     };
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.containerizer = linux_isolation();
-    let agent = agent(options).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("oom", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |o| o.containerizer = linux_isolation()).await;
+    let mut scheduler = cluster.scheduler(framework_info("oom", "*", &[])).await;
     let offer = scheduler.offer().await;
     let mut task = task_with_executor(
         &offer,
@@ -215,10 +193,9 @@ async fn oom_kill_fails_the_task_with_the_memory_limitation() {
     );
     assert_eq!(status["source"], "SOURCE_AGENT", "{failed}");
 
-    agent.stop().await;
+    cluster.stop().await;
     if let Some(container) = container {
         let dir = cgroups.container(Controller::Memory, &container).unwrap();
         assert!(!dir.exists(), "{} outlived the agent", dir.path().display());
     }
-    master.stop().await;
 }

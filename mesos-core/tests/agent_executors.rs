@@ -12,29 +12,25 @@ mod common;
 #[allow(dead_code)]
 mod master_support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use agent_support::{
-    accept, agent, agent_options, eventually, master, processes_with, pymesos_executor_command,
-    task_with_executor, PYMESOS_EXECUTOR,
+    accept, b64, eventually, kill_call, processes_with, pymesos_executor_command,
+    task_with_executor, TestCluster, PYMESOS_EXECUTOR,
 };
-use base64::Engine;
 use common::REQUIRE;
-use master_support::{framework_info, scalars, TestScheduler};
+use master_support::{framework_info, scalars};
 use serde_json::json;
 
 const RESOURCES: &str = "cpus:2;mem:1024;disk:1024;ports:[31000-31100]";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_that_never_subscribes_fails_its_task_and_is_killed() {
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let mut options = agent_options(master.addr(), work.path(), RESOURCES);
-    options.executor_registration_timeout = Duration::from_secs(1);
-    let agent = agent(options).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("silent", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.executor_registration_timeout = Duration::from_secs(1)
+    })
+    .await;
+    let mut scheduler = cluster.scheduler(framework_info("silent", "*", &[])).await;
     let offer = scheduler.offer().await;
     let marker = "4711.25";
     let task = task_with_executor(
@@ -63,17 +59,13 @@ async fn executor_that_never_subscribes_fails_its_task_and_is_killed() {
         "the executor outlived its container: {:?}",
         processes_with(marker)
     );
-    agent.stop().await;
-    master.stop().await;
+    cluster.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_that_cannot_start_fails_its_task_with_the_reason() {
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let agent = agent(agent_options(master.addr(), work.path(), RESOURCES)).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("broken", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |_| {}).await;
+    let mut scheduler = cluster.scheduler(framework_info("broken", "*", &[])).await;
     let offer = scheduler.offer().await;
     let mut task = task_with_executor(
         &offer,
@@ -123,12 +115,7 @@ async fn executor_that_cannot_start_fails_its_task_with_the_reason() {
             .contains("archive.tar.gz"),
         "{update}"
     );
-    agent.stop().await;
-    master.stop().await;
-}
-
-fn b64(text: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(text)
+    cluster.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,11 +128,8 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
             return;
         }
     };
-    let master = master().await;
-    let work = tempfile::tempdir().unwrap();
-    let agent = agent(agent_options(master.addr(), work.path(), RESOURCES)).await;
-    let mut scheduler =
-        TestScheduler::subscribe(master.addr(), framework_info("py", "*", &[])).await;
+    let cluster = TestCluster::start(RESOURCES, |_| {}).await;
+    let mut scheduler = cluster.scheduler(framework_info("py", "*", &[])).await;
 
     let offer = scheduler.offer().await;
     let mut first = task_with_executor(
@@ -171,11 +155,6 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     while running < 2 {
         let update = scheduler.next("UPDATE").await;
         let status = &update["update"]["status"];
-        if status["state"] != "TASK_RUNNING" {
-            for stderr in processes_sandbox_files(work.path(), "stderr") {
-                eprintln!("{}", stderr);
-            }
-        }
         assert_eq!(status["state"], "TASK_RUNNING", "{update}");
         assert_eq!(status["source"], "SOURCE_EXECUTOR", "{update}");
         assert_eq!(status["executor_id"]["value"], "py-executor", "{update}");
@@ -208,11 +187,9 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     assert_eq!(status["state"], "TASK_FINISHED", "{finished}");
     scheduler.acknowledge(&finished).await;
 
-    check_endpoints(agent.addr(), &scheduler.framework_id).await;
+    check_endpoints(cluster.agent.addr(), &scheduler.framework_id).await;
 
-    let (code, body) = scheduler
-        .call(json!({"type": "KILL", "kill": {"task_id": {"value": "t2"}, "agent_id": offer["agent_id"]}}))
-        .await;
+    let (code, body) = scheduler.call(kill_call("t2", &offer["agent_id"])).await;
     assert_eq!(code, 202, "{body}");
     let killed = scheduler.next("UPDATE").await;
     assert_eq!(
@@ -226,13 +203,9 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
     scheduler.acknowledge(&killed).await;
 
     let agent_id = offer["agent_id"]["value"].as_str().unwrap();
-    let stdout = work
-        .path()
-        .join("slaves")
-        .join(agent_id)
-        .join("frameworks")
-        .join(&scheduler.framework_id)
-        .join("executors/py-executor/runs/latest/stdout");
+    let stdout = cluster
+        .sandbox(agent_id, &scheduler.framework_id, "py-executor")
+        .join("stdout");
     let output = std::fs::read_to_string(&stdout).unwrap_or_default();
     assert!(
         output.contains("hello-from-task"),
@@ -240,6 +213,7 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
         stdout.display()
     );
 
+    let TestCluster { master, agent, .. } = cluster;
     agent.stop().await;
     let script_text = PYMESOS_EXECUTOR;
     assert!(
@@ -253,19 +227,6 @@ async fn pymesos_executor_runs_tasks_messages_and_kills() {
         "the killed task's process outlived the agent"
     );
     master.stop().await;
-}
-
-fn processes_sandbox_files(work: &std::path::Path, name: &str) -> Vec<String> {
-    let out = Command::new("find")
-        .arg(work)
-        .arg("-name")
-        .arg(name)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|p| format!("{p}:\n{}", std::fs::read_to_string(p).unwrap_or_default()))
-        .collect()
 }
 
 /// With task t2 running under executor `py-executor`: the agent's endpoints and operator

@@ -156,3 +156,75 @@ pub fn pymesos_executor_command() -> Result<String, String> {
         .join(PYMESOS_EXECUTOR);
     Ok(format!("exec {python} {}", script.display()))
 }
+
+/// A master and one agent in this process, with the agent's work directory.
+pub struct TestCluster {
+    /// The master.
+    pub master: Master,
+    /// The agent, registered.
+    pub agent: Agent,
+    /// The agent's work directory.
+    pub work: tempfile::TempDir,
+}
+
+impl TestCluster {
+    /// Starts a master and an agent with `resources`, its options adjusted by `configure`.
+    pub async fn start(resources: &str, configure: impl FnOnce(&mut AgentOptions)) -> TestCluster {
+        let master = master().await;
+        let work = tempfile::tempdir().expect("work dir");
+        let mut options = agent_options(master.addr(), work.path(), resources);
+        configure(&mut options);
+        let agent = agent(options).await;
+        TestCluster {
+            master,
+            agent,
+            work,
+        }
+    }
+
+    /// A scheduler subscribed with `framework_info`.
+    pub async fn scheduler(&self, framework_info: Value) -> crate::master_support::TestScheduler {
+        crate::master_support::TestScheduler::subscribe(self.master.addr(), framework_info).await
+    }
+
+    /// The latest run's sandbox of an executor.
+    pub fn sandbox(&self, agent_id: &str, framework_id: &str, executor_id: &str) -> PathBuf {
+        self.work
+            .path()
+            .join("slaves")
+            .join(agent_id)
+            .join("frameworks")
+            .join(framework_id)
+            .join("executors")
+            .join(executor_id)
+            .join("runs/latest")
+    }
+
+    /// Stops the agent (shutting its executors down), then the master.
+    pub async fn stop(self) {
+        self.agent.stop().await;
+        self.master.stop().await;
+    }
+}
+
+/// A scheduler KILL of `task_id` on the agent `agent_id` (JSON `{"value": ...}`).
+pub fn kill_call(task_id: &str, agent_id: &Value) -> Value {
+    json!({"type": "KILL", "kill": {"task_id": {"value": task_id}, "agent_id": agent_id}})
+}
+
+/// `text` in base64, as JSON carries bytes.
+pub fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// A command task for `offer` running `command` with `resources` (JSON).
+pub fn command_task(offer: &Value, task_id: &str, command: &str, resources: Value) -> Value {
+    json!({
+        "name": task_id,
+        "task_id": {"value": task_id},
+        "agent_id": offer["agent_id"],
+        "resources": resources,
+        "command": {"value": command}
+    })
+}
