@@ -195,3 +195,48 @@ async fn a_command_that_cannot_start_fails_its_task() {
     );
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandboxes_are_removed_after_the_gc_delay() {
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.command_executor = executor_binary();
+        o.gc_delay = Duration::from_millis(500);
+    })
+    .await;
+    let mut scheduler = cluster.scheduler(framework_info("gc", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let (code, body) = scheduler
+        .call(accept(
+            &offer,
+            vec![task(&offer, "short", "echo short-lived")],
+        ))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let (_, last) = run_to_end(&mut scheduler, "short").await;
+    assert_eq!(last["state"], "TASK_FINISHED", "{last}");
+    let agent_id = offer["agent_id"]["value"].as_str().unwrap();
+    let runs = cluster
+        .sandbox(agent_id, &scheduler.framework_id, "short")
+        .parent()
+        .expect("runs directory")
+        .to_path_buf();
+    let sandboxes = || {
+        std::fs::read_dir(&runs)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name() != "latest")
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        eventually(Duration::from_secs(20), || sandboxes() == 0).await,
+        "the sandbox outlived --gc_delay: {}",
+        runs.display()
+    );
+    let handle = cluster.agent.handle().clone();
+    let metrics = handle.run(|s| s.metrics()).await.unwrap();
+    assert!(metrics["gc/path_removals_succeeded"] >= 1.0, "{metrics:?}");
+    cluster.stop().await;
+}

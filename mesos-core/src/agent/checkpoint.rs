@@ -145,7 +145,8 @@ impl Checkpoints {
             .join(executor_id)
     }
 
-    fn run_dir(&self, framework_id: &str, executor_id: &str, container_id: &str) -> PathBuf {
+    /// The checkpoint directory of one executor run.
+    pub fn run_dir(&self, framework_id: &str, executor_id: &str, container_id: &str) -> PathBuf {
         self.executor_dir(framework_id, executor_id)
             .join("runs")
             .join(container_id)

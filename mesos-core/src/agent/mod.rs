@@ -8,7 +8,8 @@
 //!
 //! * [`flags`]: the `mesos-agent` flags; [`host`]: the resources this host offers.
 //! * [`files`]: the sandbox browsing of `/files/*`, LIST_FILES and READ_FILE.
-//! * [`paths`]: the work directory layout (sandboxes, checkpoints).
+//! * [`paths`]: the work directory layout (sandboxes, checkpoints); [`checkpoint`]: what a
+//!   restarted agent recovers; [`gc`]: removal of old sandboxes.
 //! * [`fetcher`]: URIs into a sandbox.
 //! * [`simulated`]: an agent that runs nothing, for tests and benchmarks of the master.
 
@@ -20,6 +21,7 @@ mod exit_watch;
 pub mod fetcher;
 pub mod files;
 pub mod flags;
+pub mod gc;
 pub mod host;
 mod json_api;
 pub mod master_link;

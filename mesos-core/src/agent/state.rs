@@ -16,6 +16,7 @@ use super::checkpoint::{Checkpoints, RecoveredRun, RunRecord};
 use super::containerizer::{Containerizer, Termination};
 use super::executor_launch as launch;
 use super::files::Files;
+use super::gc::{self, GarbageCollector};
 use super::paths;
 use super::runtime::AgentHandle;
 use super::state_views::AgentCounters;
@@ -31,6 +32,10 @@ use crate::proto::mesos::v1::{
     FrameworkId, FrameworkInfo, Resource, Task, TaskGroupInfo, TaskId, TaskInfo, TaskState,
     TaskStatus,
 };
+
+/// How often the disk usage is checked for garbage collection (Mesos'
+/// `--disk_watch_interval` default).
+const DISK_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How many completed executors (and frameworks) the agent remembers for its endpoints.
 const MAX_COMPLETED: usize = 100;
@@ -151,6 +156,10 @@ pub struct AgentState {
     pub(super) counters: AgentCounters,
     /// The sandboxes `/files/*` serves.
     pub(super) files: Files,
+    /// Sandboxes and checkpoints of ended executors, waiting to be removed.
+    pub(super) gc: GarbageCollector,
+    /// When the disk usage was last checked for the garbage collector.
+    last_disk_check: Option<Instant>,
 }
 
 impl std::fmt::Debug for AgentState {
@@ -203,6 +212,8 @@ impl AgentState {
         files: Files,
     ) -> AgentState {
         AgentState {
+            gc: GarbageCollector::new(options.gc_delay, gc::DEFAULT_DISK_HEADROOM),
+            last_disk_check: None,
             options,
             endpoint,
             info,
@@ -793,6 +804,41 @@ impl AgentState {
             if let Err(e) = self.files.attach(&path, directory) {
                 tracing::warn!("cannot attach sandbox {}: {e}", directory.display());
             }
+        }
+    }
+
+    /// Removes the sandboxes and checkpoints whose time has come (checking the disk usage
+    /// every `DISK_WATCH_INTERVAL`).
+    fn collect_garbage(&mut self, now: Instant) {
+        let check = self
+            .last_disk_check
+            .is_none_or(|at| now.saturating_duration_since(at) >= DISK_WATCH_INTERVAL);
+        if check {
+            self.last_disk_check = Some(now);
+            if let Some(usage) = gc::disk_usage(&self.options.work_dir) {
+                self.gc.disk_usage(usage);
+            }
+        }
+        for path in self.gc.due(now) {
+            self.files.detach(&path.display().to_string());
+            let handle = self.handle.clone();
+            tokio::task::spawn_blocking(move || {
+                let removed = match std::fs::remove_dir_all(&path) {
+                    Ok(()) => true,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                    Err(e) => {
+                        tracing::warn!("cannot remove {}: {e}", path.display());
+                        false
+                    }
+                };
+                handle.send(move |s| {
+                    if removed {
+                        s.counters.gc_removals_succeeded += 1;
+                    } else {
+                        s.counters.gc_removals_failed += 1;
+                    }
+                });
+            });
         }
     }
 
@@ -1560,6 +1606,12 @@ impl AgentState {
                 },
             )
         });
+        let ended = Instant::now();
+        self.gc.schedule(executor.directory.clone(), ended);
+        self.gc.schedule(
+            checkpoints.run_dir(framework_id, executor_id, &executor.container_id),
+            ended,
+        );
         if let Err(e) = checkpoints.end_run(framework_id, executor_id, &executor.container_id) {
             tracing::error!("cannot checkpoint the end of executor {executor_id}: {e}");
         }
@@ -1709,6 +1761,7 @@ impl AgentState {
         for update in self.updates.due_for_retry(now) {
             self.forward(update);
         }
+        self.collect_garbage(now);
         let mut expired = Vec::new();
         let mut overdue = Vec::new();
         let mut limited = Vec::new();

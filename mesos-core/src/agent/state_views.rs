@@ -28,6 +28,10 @@ pub struct AgentCounters {
     pub executors_terminated: u64,
     /// Containers that failed to launch.
     pub container_launch_errors: u64,
+    /// Sandboxes and checkpoints the garbage collector removed.
+    pub gc_removals_succeeded: u64,
+    /// Sandboxes and checkpoints the garbage collector failed to remove.
+    pub gc_removals_failed: u64,
 }
 
 /// One running container, to sample for `/monitor/statistics` and GET_CONTAINERS.
@@ -255,6 +259,15 @@ impl AgentState {
             self.counters.container_launch_errors as f64,
         );
         put("slave/recovery_errors", 0.0);
+        put("gc/path_removals_pending", self.gc.pending() as f64);
+        put(
+            "gc/path_removals_succeeded",
+            self.counters.gc_removals_succeeded as f64,
+        );
+        put(
+            "gc/path_removals_failed",
+            self.counters.gc_removals_failed as f64,
+        );
         let live = executors
             .iter()
             .flat_map(|e| e.tasks.values())
