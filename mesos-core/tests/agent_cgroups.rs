@@ -1,7 +1,7 @@
 //! A real master and a real agent with the linux launcher and the cgroups isolators
-//! (`cgroups/cpu,cgroups/mem,namespaces/pid`) run pymesos' executor: the container's
-//! cgroups hold the task's limits, the executor is pid 1 of its own pid namespace with a
-//! private /proc, an OOM kill is reported as Mesos does, and after a kill and the agent's
+//! (`cgroups/cpu,cgroups/mem,namespaces/pid,filesystem/linux`) run pymesos' executor: the
+//! container's cgroups hold the task's limits, the executor is pid 1 of its own pid
+//! namespace with a private /proc and its sandbox at /mnt/mesos/sandbox, an OOM kill is reported as Mesos does, and after a kill and the agent's
 //! stop no process or cgroup of the container remains.
 //!
 //! Needs root with cgroups v1 (cpu, memory, freezer) and pymesos; otherwise each test prints
@@ -55,7 +55,7 @@ fn requirements() -> Result<(String, Cgroups), String> {
 
 fn linux_isolation() -> ContainerizerConfig {
     ContainerizerConfig {
-        isolation: "cgroups/cpu,cgroups/mem,namespaces/pid".into(),
+        isolation: "cgroups/cpu,cgroups/mem,namespaces/pid,filesystem/linux".into(),
         launcher: LauncherKind::Linux,
         cgroups_root: CGROUPS_ROOT.into(),
         cgroups_enable_cfs: true,
@@ -79,7 +79,7 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
         scalars("*", &[("cpus", 0.5), ("mem", 128.0)]),
     );
     task["data"] = json!(b64(
-        "echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline); echo self=$$; sleep 1000"
+        "echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline); echo sandbox=$MESOS_SANDBOX cwd=$(pwd); echo self=$$; sleep 1000"
     ));
     let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
     assert_eq!(code, 202, "{body}");
@@ -120,6 +120,11 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
         .find(|l| l.starts_with("pid1="))
         .unwrap_or_default();
     assert!(pid1.contains("pymesos_executor.py"), "{output}");
+    // filesystem/linux: the sandbox is at /mnt/mesos/sandbox, the working directory.
+    assert!(
+        output.contains("sandbox=/mnt/mesos/sandbox cwd=/mnt/mesos/sandbox"),
+        "{output}"
+    );
     let own: u32 = output
         .lines()
         .find_map(|l| l.strip_prefix("self="))

@@ -202,6 +202,7 @@ fn linux_launcher_tracks_processes_in_v2_cgroup() {
         sandbox: sandbox.path().to_path_buf(),
         working_dir: None,
         user: None,
+        sandbox_mount: None,
     };
     let pid = c
         .launch(&id, &spec, &ResourceLimits::default())

@@ -108,6 +108,7 @@ fn shell(script: &str, sandbox: &Path) -> LaunchSpec {
         sandbox: sandbox.to_path_buf(),
         working_dir: None,
         user: None,
+        sandbox_mount: None,
     }
 }
 
@@ -639,4 +640,48 @@ fn dropping_a_forked_child_without_exec_kills_and_reaps_it() {
     assert!(!cg.exists(), "{} left behind", cg.path().display());
     assert_eq!(launcher.pid(&id), None);
     assert_eq!(fs::read_to_string(sb.path().join("stdout")).unwrap(), "");
+}
+
+#[test]
+fn filesystem_linux_bind_mounts_the_sandbox_in_the_container_only() {
+    if !is_root() {
+        println!("SKIPPED: not root");
+        return;
+    }
+    let c = containerizer("filesystem/linux,namespaces/pid", LauncherKind::Linux, None);
+    let mount = c
+        .sandbox_mount_point()
+        .expect("filesystem/linux mounts the sandbox")
+        .to_path_buf();
+    assert_eq!(mount, Path::new("/mnt/mesos/sandbox"));
+    let id = container_id("fs-linux");
+    let guard = Guard {
+        containerizer: &c,
+        id: id.clone(),
+        _sandbox: sandbox(),
+    };
+    let sb = guard._sandbox.path().to_path_buf();
+    let mut spec = shell("pwd; touch /mnt/mesos/sandbox/made-inside", &sb);
+    spec.sandbox_mount = Some(mount.clone());
+    c.launch(&id, &spec, &ResourceLimits::default())
+        .expect("launch");
+    let status = c.wait(&id, Some(Duration::from_secs(30))).unwrap();
+    assert_eq!(status, Some(ExitStatus::Exited(0)));
+    let stdout = fs::read_to_string(sb.join("stdout")).unwrap();
+    assert_eq!(
+        stdout.trim(),
+        "/mnt/mesos/sandbox",
+        "the working directory is the mount"
+    );
+    assert!(sb.join("made-inside").exists(), "the mount is the sandbox");
+    assert!(
+        !mount.join("made-inside").exists(),
+        "the bind mount leaked out of the container's mount namespace"
+    );
+    c.destroy(&id).unwrap();
+
+    // The posix launcher cannot provide it.
+    let kinds = parse_isolation("filesystem/linux").unwrap();
+    let err = Containerizer::with_cgroups(&kinds, LauncherKind::Posix, None, false).unwrap_err();
+    assert!(err.to_string().contains("filesystem/linux"), "{err}");
 }

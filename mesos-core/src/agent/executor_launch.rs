@@ -31,6 +31,8 @@ pub struct ExecutorContext<'a> {
     pub agent_id: &'a str,
     /// The run's sandbox.
     pub sandbox: &'a Path,
+    /// Where the container sees its sandbox (`filesystem/linux`); its host path when `None`.
+    pub sandbox_mount: Option<&'a Path>,
     /// `--recovery_timeout`.
     pub recovery_timeout: Duration,
     /// `--executor_shutdown_grace_period`.
@@ -96,7 +98,10 @@ pub fn executor_environment(
         framework_id: framework.id.clone().unwrap_or_default(),
         executor_id: executor.executor_id.clone(),
         directory: context.sandbox.to_path_buf(),
-        sandbox: context.sandbox.to_path_buf(),
+        sandbox: context
+            .sandbox_mount
+            .unwrap_or(context.sandbox)
+            .to_path_buf(),
         checkpoint: framework.checkpoint.unwrap_or(false),
         recovery_timeout: context.recovery_timeout.into(),
         subscription_backoff_max: SUBSCRIPTION_BACKOFF_MAX.into(),
@@ -174,12 +179,12 @@ pub fn executor_argv(command: &CommandInfo) -> Vec<String> {
     argv
 }
 
-/// The launch of an executor into `sandbox`.
+/// The launch of an executor into `sandbox`, bind-mounted at `sandbox_mount` when given.
 pub fn launch_spec(
     executor: &ExecutorInfo,
     env: Vec<(String, String)>,
     sandbox: PathBuf,
-    user: Option<(u32, u32)>,
+    sandbox_mount: Option<PathBuf>,
 ) -> LaunchSpec {
     let default = CommandInfo::default();
     let command = executor.command.as_ref().unwrap_or(&default);
@@ -188,7 +193,8 @@ pub fn launch_spec(
         env,
         sandbox,
         working_dir: None,
-        user,
+        user: None,
+        sandbox_mount,
     }
 }
 
@@ -320,6 +326,7 @@ mod tests {
             agent_endpoint: "127.0.0.1:5051".parse().unwrap(),
             agent_id: "S0",
             sandbox: Path::new("/w/s"),
+            sandbox_mount: None,
             recovery_timeout: Duration::from_secs(900),
             shutdown_grace_period: Duration::from_secs(5),
         };

@@ -807,15 +807,13 @@ mod tests {
                 "--attributes=rack:r1;zone:a",
                 "--launcher=linux",
                 "--launcher_dir=/usr/local/libexec/mesos",
+                "--isolation=filesystem/linux,cgroups/cpu,cgroups/mem,namespaces/pid",
             ],
             &[],
         )
         .unwrap();
         let map = flags.to_map();
         for (name, value) in &map {
-            if name == "isolation" {
-                continue;
-            }
             let expected = fixture.get(name).and_then(|v| v.as_str());
             assert_eq!(expected, Some(value.as_str()), "flag {name}");
         }

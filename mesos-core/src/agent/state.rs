@@ -677,6 +677,7 @@ impl AgentState {
             agent_endpoint: self.endpoint,
             agent_id: &agent_id,
             sandbox: &directory,
+            sandbox_mount: self.containerizer.sandbox_mount_point(),
             recovery_timeout: self.options.recovery_timeout,
             shutdown_grace_period: self.options.executor_shutdown_grace_period,
         };
@@ -684,7 +685,11 @@ impl AgentState {
         let user = launch::executor_user(&info, &framework_info).map(str::to_string);
         let uris = launch::executor_uris(&info);
         let limits = launch::container_limits(&resources);
-        let spec = launch::launch_spec(&info, env, directory.clone(), None);
+        let mount = self
+            .containerizer
+            .sandbox_mount_point()
+            .map(std::path::Path::to_path_buf);
+        let spec = launch::launch_spec(&info, env, directory.clone(), mount);
         tracing::info!(
             "launching executor {executor_id} of framework {framework_id} in container {container_id}"
         );

@@ -45,6 +45,9 @@ pub struct LaunchSpec {
     pub working_dir: Option<PathBuf>,
     /// Switch to this `(uid, gid)` before exec (needs root).
     pub user: Option<(u32, u32)>,
+    /// Bind-mount the sandbox at this absolute path in the container's mount namespace
+    /// (the linux launcher only; created on the host if missing).
+    pub sandbox_mount: Option<PathBuf>,
 }
 
 /// How a container's first process ended.
@@ -514,11 +517,13 @@ const STAGE_SETGROUPS: u32 = 6;
 const STAGE_SETGID: u32 = 7;
 const STAGE_SETUID: u32 = 8;
 const STAGE_EXEC: u32 = 9;
+const STAGE_MOUNT_SANDBOX: u32 = 10;
 
 fn stage_name(stage: u32) -> &'static str {
     match stage {
         STAGE_MOUNT_PRIVATE => "making / private",
         STAGE_MOUNT_PROC => "mounting /proc",
+        STAGE_MOUNT_SANDBOX => "bind-mounting the sandbox",
         STAGE_SETSID => "setsid",
         STAGE_DUP2 => "redirecting stdio",
         STAGE_CHDIR => "chdir",
@@ -538,6 +543,8 @@ struct ChildPlan {
     _env: Vec<CString>,
     env_ptrs: Vec<*const libc::c_char>,
     cwd: CString,
+    /// The sandbox and where to bind-mount it.
+    sandbox_mount: Option<(CString, CString)>,
     stdin: File,
     stdout: File,
     stderr: File,
@@ -626,7 +633,21 @@ impl ChildPlan {
         let stderr = open("stderr")?;
         let null = Path::new("/dev/null");
         let stdin = File::open(null).map_err(io_err("open", null))?;
-        let cwd = spec.working_dir.as_deref().unwrap_or(&spec.sandbox);
+        let sandbox_mount = match (&spec.sandbox_mount, namespaces) {
+            (Some(target), true) => {
+                fs::create_dir_all(target).map_err(io_err("create", target))?;
+                Some((
+                    cstring(container, "sandbox", spec.sandbox.as_os_str().as_bytes())?,
+                    cstring(container, "sandbox mount", target.as_os_str().as_bytes())?,
+                ))
+            }
+            _ => None,
+        };
+        let cwd = spec
+            .working_dir
+            .as_deref()
+            .or(spec.sandbox_mount.as_deref().filter(|_| namespaces))
+            .unwrap_or(&spec.sandbox);
         let cwd = cstring(container, "working directory", cwd.as_os_str().as_bytes())?;
         let mut argv_ptrs: Vec<_> = argv.iter().map(|a| a.as_ptr()).collect();
         argv_ptrs.push(std::ptr::null());
@@ -639,6 +660,7 @@ impl ChildPlan {
             _env: env,
             env_ptrs,
             cwd,
+            sandbox_mount,
             stdin,
             stdout,
             stderr,
@@ -721,6 +743,18 @@ impl ChildPlan {
             ) != 0
             {
                 fail(err_wr, STAGE_MOUNT_PROC);
+            }
+            if let Some((source, target)) = &self.sandbox_mount {
+                if libc::mount(
+                    source.as_ptr(),
+                    target.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                ) != 0
+                {
+                    fail(err_wr, STAGE_MOUNT_SANDBOX);
+                }
             }
         }
         if libc::setsid() < 0 {

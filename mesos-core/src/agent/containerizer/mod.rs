@@ -19,6 +19,7 @@ pub mod launcher;
 pub mod procfs;
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ use cgroups::Cgroups;
 use isolator::{Isolator, IsolatorError, Limitation, ResourceLimits, ResourceStatistics};
 use isolators::{IsolationKind, IsolationParseError};
 use launcher::{ExitStatus, LaunchError, LaunchSpec, Launcher, LinuxLauncher, PosixLauncher};
+
+/// Where `filesystem/linux` bind-mounts a container's sandbox, as Mesos does.
+pub const SANDBOX_MOUNT_POINT: &str = "/mnt/mesos/sandbox";
 
 /// Errors from the containerizer.
 #[derive(Debug, thiserror::Error)]
@@ -51,9 +55,9 @@ pub enum ContainerizerError {
     /// cgroups are needed but unusable.
     #[error(transparent)]
     Cgroups(#[from] cgroups::CgroupsError),
-    /// `namespaces/pid` was asked for with the posix launcher.
-    #[error("isolation 'namespaces/pid' needs the linux launcher")]
-    NeedsLinuxLauncher,
+    /// `namespaces/pid` or `filesystem/linux` was asked for with the posix launcher.
+    #[error("isolation '{0}' needs the linux launcher")]
+    NeedsLinuxLauncher(&'static str),
 }
 
 /// Which launcher to use (`--launcher`).
@@ -106,6 +110,7 @@ pub fn validate_container_id(id: &str) -> Result<(), ContainerizerError> {
 
 /// Launches, monitors and destroys containers.
 pub struct Containerizer {
+    sandbox_mount: Option<PathBuf>,
     cgroups: Option<Arc<Cgroups>>,
     launcher: Box<dyn Launcher>,
     isolators: Vec<Box<dyn Isolator>>,
@@ -155,8 +160,12 @@ impl Containerizer {
         cgroups: Option<Arc<Cgroups>>,
         enable_cfs: bool,
     ) -> Result<Self, ContainerizerError> {
-        if launcher == LauncherKind::Posix && kinds.contains(&IsolationKind::NamespacesPid) {
-            return Err(ContainerizerError::NeedsLinuxLauncher);
+        if launcher == LauncherKind::Posix {
+            for kind in [IsolationKind::NamespacesPid, IsolationKind::FilesystemLinux] {
+                if kinds.contains(&kind) {
+                    return Err(ContainerizerError::NeedsLinuxLauncher(kind.name()));
+                }
+            }
         }
         let isolators = isolators::build_isolators(kinds, cgroups.as_ref(), enable_cfs)?;
         let launcher: Box<dyn Launcher> = match launcher {
@@ -164,12 +173,21 @@ impl Containerizer {
             LauncherKind::Linux => Box::new(LinuxLauncher::new(cgroups.clone())),
         };
         Ok(Containerizer {
+            sandbox_mount: kinds
+                .contains(&IsolationKind::FilesystemLinux)
+                .then(|| PathBuf::from(SANDBOX_MOUNT_POINT)),
             cgroups,
             launcher,
             isolators,
             limitations: Mutex::new(HashMap::new()),
             ids: Mutex::new(HashSet::new()),
         })
+    }
+
+    /// Where a container sees its sandbox when `filesystem/linux` is in use (set it as
+    /// [`LaunchSpec::sandbox_mount`]); `None` when containers see it at its host path.
+    pub fn sandbox_mount_point(&self) -> Option<&Path> {
+        self.sandbox_mount.as_deref()
     }
 
     /// The cgroups handle in use, if any.
@@ -388,7 +406,7 @@ mod tests {
         let kinds = isolators::parse_isolation("posix/cpu,namespaces/pid").unwrap();
         assert!(matches!(
             Containerizer::with_cgroups(&kinds, LauncherKind::Posix, None, false),
-            Err(ContainerizerError::NeedsLinuxLauncher)
+            Err(ContainerizerError::NeedsLinuxLauncher(_))
         ));
     }
 

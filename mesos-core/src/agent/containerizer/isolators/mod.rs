@@ -66,17 +66,22 @@ pub enum IsolationKind {
     /// `namespaces/pid`: the container gets its own pid namespace (and a private `/proc`);
     /// provided by the linux launcher rather than by an isolator object.
     NamespacesPid,
+    /// `filesystem/linux`: the sandbox is bind-mounted at
+    /// [`SANDBOX_MOUNT_POINT`](crate::agent::containerizer::SANDBOX_MOUNT_POINT) in the
+    /// container's mount namespace; provided by the linux launcher.
+    FilesystemLinux,
 }
 
 impl IsolationKind {
     /// Every known kind.
-    pub const ALL: [IsolationKind; 6] = [
+    pub const ALL: [IsolationKind; 7] = [
         IsolationKind::CgroupsCpu,
         IsolationKind::CgroupsMem,
         IsolationKind::CgroupsPids,
         IsolationKind::PosixCpu,
         IsolationKind::PosixMem,
         IsolationKind::NamespacesPid,
+        IsolationKind::FilesystemLinux,
     ];
 
     /// The name used in `--isolation`.
@@ -88,6 +93,7 @@ impl IsolationKind {
             IsolationKind::PosixCpu => "posix/cpu",
             IsolationKind::PosixMem => "posix/mem",
             IsolationKind::NamespacesPid => "namespaces/pid",
+            IsolationKind::FilesystemLinux => "filesystem/linux",
         }
     }
 }
@@ -147,7 +153,8 @@ pub fn parse_isolation(flag: &str) -> Result<Vec<IsolationKind>, IsolationParseE
     Ok(out)
 }
 
-/// Builds the isolator objects for `kinds` (`namespaces/pid` has none). `cgroups` is needed
+/// Builds the isolator objects for `kinds` (`namespaces/pid` and `filesystem/linux` have
+/// none: the linux launcher provides them). `cgroups` is needed
 /// only if a `cgroups/*` kind is present; `enable_cfs` is passed to `cgroups/cpu`.
 pub fn build_isolators(
     kinds: &[IsolationKind],
@@ -178,7 +185,7 @@ pub fn build_isolators(
             }
             IsolationKind::PosixCpu => out.push(Box::new(PosixIsolator::new(PosixResource::Cpu))),
             IsolationKind::PosixMem => out.push(Box::new(PosixIsolator::new(PosixResource::Mem))),
-            IsolationKind::NamespacesPid => {}
+            IsolationKind::NamespacesPid | IsolationKind::FilesystemLinux => {}
         }
     }
     Ok(out)
