@@ -11,6 +11,7 @@ mod agent_support;
 #[path = "../../mesos-core/tests/master_support/mod.rs"]
 mod master_support;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -238,5 +239,97 @@ async fn sandboxes_are_removed_after_the_gc_delay() {
     let handle = cluster.agent.handle().clone();
     let metrics = handle.run(|s| s.metrics()).await.unwrap();
     assert!(metrics["gc/path_removals_succeeded"] >= 1.0, "{metrics:?}");
+    cluster.stop().await;
+}
+
+/// A LAUNCH_GROUP of `tasks` (id, command) under a DEFAULT executor `executor_id`.
+fn launch_group(offer: &Value, executor_id: &str, tasks: &[(&str, &str)]) -> Value {
+    let tasks: Vec<Value> = tasks
+        .iter()
+        .map(|(id, command)| task(offer, id, command))
+        .collect();
+    json!({
+        "type": "ACCEPT",
+        "accept": {
+            "offer_ids": [offer["id"]],
+            "operations": [{"type": "LAUNCH_GROUP", "launch_group": {
+                "executor": {
+                    "type": "DEFAULT",
+                    "executor_id": {"value": executor_id},
+                    "resources": scalars("*", &[("cpus", 0.1), ("mem", 32.0), ("disk", 10.0)])
+                },
+                "task_group": {"tasks": tasks}
+            }}],
+            "filters": {"refuse_seconds": 0.0}
+        }
+    })
+}
+
+/// Reads updates (acknowledging each) until every task in `ids` is terminal; their last
+/// states.
+async fn run_group_to_end(scheduler: &mut TestScheduler, ids: &[&str]) -> BTreeMap<String, String> {
+    let mut last = BTreeMap::new();
+    while ids.iter().any(|id| {
+        !matches!(
+            last.get(*id).map(String::as_str),
+            Some("TASK_FINISHED" | "TASK_FAILED" | "TASK_KILLED" | "TASK_LOST" | "TASK_ERROR")
+        )
+    }) {
+        let update = scheduler.next("UPDATE").await;
+        let status = &update["update"]["status"];
+        if status.get("uuid").is_some() {
+            scheduler.acknowledge(&update).await;
+        }
+        assert_ne!(status["state"], "TASK_ERROR", "{update}");
+        last.insert(
+            status["task_id"]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            status["state"].as_str().unwrap_or_default().to_string(),
+        );
+    }
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_groups_run_under_the_default_executor_and_fail_together() {
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.default_executor = PathBuf::from(env!("CARGO_BIN_EXE_mesos-default-executor"));
+    })
+    .await;
+    let mut scheduler = cluster.scheduler(framework_info("groups", "*", &[])).await;
+
+    let offer = scheduler.offer().await;
+    let call = launch_group(
+        &offer,
+        "group-1",
+        &[("one", "echo one"), ("two", "echo two")],
+    );
+    let (code, body) = scheduler.call(call).await;
+    assert_eq!(code, 202, "{body}");
+    let states = run_group_to_end(&mut scheduler, &["one", "two"]).await;
+    assert_eq!(states["one"], "TASK_FINISHED", "{states:?}");
+    assert_eq!(states["two"], "TASK_FINISHED", "{states:?}");
+
+    // One task fails: the other task of its group is killed.
+    let offer = scheduler.offer().await;
+    let marker = "sleep 1000.25";
+    let call = launch_group(
+        &offer,
+        "group-2",
+        &[("fails", "sleep 1; exit 4"), ("waits", marker)],
+    );
+    let (code, body) = scheduler.call(call).await;
+    assert_eq!(code, 202, "{body}");
+    let states = run_group_to_end(&mut scheduler, &["fails", "waits"]).await;
+    assert_eq!(states["fails"], "TASK_FAILED", "{states:?}");
+    assert_eq!(states["waits"], "TASK_KILLED", "{states:?}");
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(marker)
+            .is_empty())
+        .await,
+        "a task of the failed group survived"
+    );
     cluster.stop().await;
 }

@@ -24,6 +24,9 @@ use crate::resources::validate_role;
 /// The name of the command executor program, looked for in `--launcher_dir`.
 pub const COMMAND_EXECUTOR: &str = "mesos-executor";
 
+/// The file name of the default executor of task groups, in `--launcher_dir`.
+pub const DEFAULT_EXECUTOR: &str = "mesos-default-executor";
+
 /// The agent's flags, typed and checked, with Mesos' defaults for every flag not given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentFlags {
@@ -470,6 +473,7 @@ impl AgentFlags {
                 cgroups_enable_cfs: self.cgroups_enable_cfs,
             },
             command_executor: self.launcher_dir.join(COMMAND_EXECUTOR),
+            default_executor: self.launcher_dir.join(DEFAULT_EXECUTOR),
             executor_registration_timeout: self.executor_registration_timeout.as_std(),
             executor_reregistration_timeout: self.executor_reregistration_timeout.as_std(),
             executor_shutdown_grace_period: self.executor_shutdown_grace_period.as_std(),

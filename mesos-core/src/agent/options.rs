@@ -44,6 +44,9 @@ pub struct AgentOptions {
     /// The program run as the command executor for tasks without an ExecutorInfo
     /// (`mesos-executor`, found in `--launcher_dir`).
     pub command_executor: PathBuf,
+    /// The program run as the default executor of task groups whose ExecutorInfo has no
+    /// command (`mesos-default-executor`, found in `--launcher_dir`).
+    pub default_executor: PathBuf,
     /// How long an executor has to subscribe after it is launched
     /// (`--executor_registration_timeout`, Mesos default 1 minute).
     pub executor_registration_timeout: Duration,

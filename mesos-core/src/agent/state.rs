@@ -689,7 +689,24 @@ impl AgentState {
             .containerizer
             .sandbox_mount_point()
             .map(std::path::Path::to_path_buf);
-        let spec = launch::launch_spec(&info, env, directory.clone(), mount);
+        let spec = match &info.command {
+            Some(_) => launch::launch_spec(&info, env, directory.clone(), mount),
+            // An executor without a command (a task group's DEFAULT executor) is ours.
+            None => launch::launch_spec(
+                &ExecutorInfo {
+                    command: Some(crate::proto::mesos::v1::CommandInfo {
+                        value: Some(self.options.default_executor.display().to_string()),
+                        shell: Some(false),
+                        arguments: vec!["mesos-default-executor".into()],
+                        ..Default::default()
+                    }),
+                    ..info.clone()
+                },
+                env,
+                directory.clone(),
+                mount,
+            ),
+        };
         tracing::info!(
             "launching executor {executor_id} of framework {framework_id} in container {container_id}"
         );

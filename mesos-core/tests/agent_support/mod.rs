@@ -30,6 +30,7 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
             ..Default::default()
         },
         command_executor: PathBuf::from("/nonexistent/mesos-executor"),
+        default_executor: PathBuf::from("/nonexistent/mesos-default-executor"),
         executor_registration_timeout: Duration::from_secs(60),
         executor_reregistration_timeout: Duration::from_secs(10),
         executor_shutdown_grace_period: Duration::from_secs(2),
