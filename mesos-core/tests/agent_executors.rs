@@ -63,6 +63,38 @@ async fn executor_that_never_subscribes_fails_its_task_and_is_killed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_that_dies_fails_its_task_with_its_exit_status() {
+    let cluster = TestCluster::start(RESOURCES, |_| {}).await;
+    let mut scheduler = cluster.scheduler(framework_info("dying", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let task = task_with_executor(
+        &offer,
+        "t1",
+        "e1",
+        "exit 3",
+        scalars("*", &[("cpus", 0.5), ("mem", 64.0)]),
+    );
+    let (code, body) = scheduler.call(accept(&offer, vec![task])).await;
+    assert_eq!(code, 202, "{body}");
+    let update = scheduler.next("UPDATE").await;
+    let status = &update["update"]["status"];
+    assert_eq!(status["state"], "TASK_FAILED", "{update}");
+    assert_eq!(status["reason"], "REASON_EXECUTOR_TERMINATED", "{update}");
+    assert_eq!(
+        status["message"], "Executor exited with status 3",
+        "{update}"
+    );
+    scheduler.acknowledge(&update).await;
+    // The framework hears that its executor is gone.
+    let failure = scheduler.next("FAILURE").await;
+    assert_eq!(
+        failure["failure"]["executor_id"]["value"], "e1",
+        "{failure}"
+    );
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executor_that_cannot_start_fails_its_task_with_the_reason() {
     let cluster = TestCluster::start(RESOURCES, |_| {}).await;
     let mut scheduler = cluster.scheduler(framework_info("broken", "*", &[])).await;
