@@ -10,7 +10,8 @@
 //!
 //! Run: `cargo bench -p agent-bin --bench agent_tasks` (needs root and cgroups v1 or v2;
 //! prints why and exits otherwise). `AGENT_BENCH_TASKS` (default 100) and
-//! `AGENT_BENCH_SHORT_TASKS` (default 200) size the phases.
+//! `AGENT_BENCH_SHORT_TASKS` (default 200) size the phases; `AGENT_BENCH_ISOLATION=posix`
+//! runs the same with the posix launcher and isolators, for comparison.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -55,6 +56,18 @@ fn task(offer: &Value, task_id: &str, command: &str) -> Value {
     )
 }
 
+/// `AGENT_BENCH_ISOLATION` (`cgroups`, the default, or `posix`) picks the agent's
+/// isolation and launcher flags.
+fn isolation_flags() -> [&'static str; 2] {
+    match std::env::var("AGENT_BENCH_ISOLATION").as_deref() {
+        Ok("posix") => ["--isolation=posix/cpu,posix/mem", "--launcher=posix"],
+        _ => [
+            "--isolation=cgroups/cpu,cgroups/mem,namespaces/pid",
+            "--launcher=linux",
+        ],
+    }
+}
+
 fn start_agent(master: std::net::SocketAddr, work: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
         .arg(format!("--master={master}"))
@@ -63,8 +76,7 @@ fn start_agent(master: std::net::SocketAddr, work: &Path) -> Child {
         .arg("--port=0")
         .arg("--hostname=localhost")
         .arg("--resources=cpus:100;mem:100000;disk:10000;ports:[31000-32000]")
-        .arg("--isolation=cgroups/cpu,cgroups/mem,namespaces/pid")
-        .arg("--launcher=linux")
+        .args(isolation_flags())
         .arg("--cgroups_root=mesos_bench")
         .arg("--logging_level=WARNING")
         .stdout(Stdio::null())
