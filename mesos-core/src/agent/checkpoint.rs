@@ -199,7 +199,7 @@ impl Checkpoints {
         write(&dir.join("task.info"), &task.encode_to_vec())
     }
 
-    /// Checkpoints a launched container.
+    /// Checkpoints a launched container (durably when its framework checkpoints).
     pub fn write_run(
         &self,
         framework_id: &str,
@@ -214,7 +214,13 @@ impl Checkpoints {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        write(&path, &bytes)
+        if run.checkpoint {
+            return write(&path, &bytes);
+        }
+        // Only there so a restarted agent can kill the container: no fsync on the launch
+        // path (losing it in a crash leaves the cgroup sweep to find the container).
+        std::fs::create_dir_all(durable_fs::parent_of(&path)).map_err(io(&path))?;
+        std::fs::write(&path, &bytes).map_err(io(&path))
     }
 
     /// Marks a container as ended: a restarted agent does not recover it.
