@@ -1,11 +1,11 @@
 //! The agent's connection to its master: registers (re-registers with its id and what it
 //! runs after the first time), feeds the master's events to the state, and registers again
-//! with backoff whenever the stream ends. Calls to the master go out in order through one
-//! sender task.
+//! with backoff whenever the stream ends, trying the `--master` addresses in turn. Calls to
+//! the master go out in order through one sender task, to the master registered with.
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::master_link::{self, LinkError};
 use super::runtime::AgentHandle;
@@ -17,21 +17,50 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait between two registration attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// Registers with the master at `url` and serves its events until the agent stops or the
-/// master refuses the agent for good (it was removed).
+/// The agent protocol URLs of the masters `--master` names (`host:port`, or a comma
+/// separated list of them).
+pub(super) fn master_urls(master: &str) -> Result<Vec<String>, String> {
+    if master.starts_with("zk://") || master.starts_with("file://") {
+        return Err(format!(
+            "--master={master}: finding the master through ZooKeeper is not supported yet; \
+             give the master's host:port (or a comma-separated list of them)"
+        ));
+    }
+    let urls: Vec<String> = master
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let address = m.strip_prefix("http://").unwrap_or(m);
+            format!("http://{address}{}", master_link::AGENT_PATH)
+        })
+        .collect();
+    if urls.is_empty() {
+        return Err("--master names no master".to_string());
+    }
+    Ok(urls)
+}
+
+/// Registers with one of the masters at `urls` and serves its events until the agent stops
+/// or a master refuses the agent for good (it was removed); `current` tells the sender
+/// where the agent is registered.
 pub(super) async fn run(
     handle: AgentHandle,
     client: reqwest::Client,
-    url: String,
+    urls: Vec<String>,
     backoff_factor: Duration,
+    current: watch::Sender<String>,
 ) {
     let mut backoff = backoff_factor.max(Duration::from_millis(10));
+    let mut next = 0;
     loop {
         let Ok(register) = handle.run(|s| s.register_message()).await else {
             return;
         };
+        let url = urls[next % urls.len()].clone();
         match master_link::register(&client, &url, register).await {
             Ok(registration) => {
+                current.send_replace(url.clone());
                 backoff = backoff_factor.max(Duration::from_millis(10));
                 let stream_id = registration.stream_id;
                 let registered = registration.registered;
@@ -53,7 +82,10 @@ pub(super) async fn run(
                 });
                 return;
             }
-            Err(e) => tracing::debug!("registration failed: {e}"),
+            Err(e) => {
+                tracing::debug!("registration with {url} failed: {e}");
+                next += 1;
+            }
         }
         let jitter = rand_fraction();
         tokio::time::sleep(backoff.mul_f64(0.5 + jitter / 2.0)).await;
@@ -70,13 +102,15 @@ fn rand_fraction() -> f64 {
     ])) / 65536.0
 }
 
-/// Posts the agent's calls to the master one after the other, in the order they were made.
+/// Posts the agent's calls to the master (the one `current` names) one after the other,
+/// in the order they were made.
 pub(super) async fn send_calls(
     client: reqwest::Client,
-    url: String,
+    current: watch::Receiver<String>,
     mut calls: mpsc::UnboundedReceiver<(String, AgentCall)>,
 ) {
     while let Some((stream_id, call)) = calls.recv().await {
+        let url = current.borrow().clone();
         let sent = tokio::time::timeout(
             CALL_TIMEOUT,
             master_link::post(&client, &url, &stream_id, &call),
@@ -87,5 +121,23 @@ pub(super) async fn send_calls(
             Ok(Err(e)) => tracing::debug!("call to the master failed: {e}"),
             Err(_) => tracing::debug!("call to the master timed out"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_lists_and_zookeeper() {
+        assert_eq!(
+            master_urls("127.0.0.1:5050").unwrap(),
+            vec!["http://127.0.0.1:5050/master/internal/agent"]
+        );
+        assert_eq!(master_urls("a:1, b:2").unwrap().len(), 2);
+        assert!(master_urls("zk://h:2181/mesos")
+            .unwrap_err()
+            .contains("ZooKeeper"));
+        assert!(master_urls(" , ").is_err());
     }
 }

@@ -79,6 +79,9 @@ pub enum AgentError {
         /// The agent's work directory.
         work_dir: std::path::PathBuf,
     },
+    /// `--master` cannot be used.
+    #[error("{0}")]
+    Master(String),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
@@ -145,7 +148,8 @@ impl Agent {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(4)
             .build()?;
-        let url = format!("http://{}{}", options.master, master_link::AGENT_PATH);
+        let urls = master_session::master_urls(&options.master).map_err(AgentError::Master)?;
+        let (current, current_url) = tokio::sync::watch::channel(urls[0].clone());
         let (handle, commands) = AgentHandle::new();
         let files = files::Files::new();
         let (outbox, calls) = mpsc::unbounded_channel();
@@ -166,10 +170,16 @@ impl Agent {
         let owner = tokio::spawn(runtime::run(state, commands, stopped));
         let sender = tokio::spawn(master_session::send_calls(
             client.clone(),
-            url.clone(),
+            current_url,
             calls,
         ));
-        let session = tokio::spawn(master_session::run(handle.clone(), client, url, backoff));
+        let session = tokio::spawn(master_session::run(
+            handle.clone(),
+            client,
+            urls,
+            backoff,
+            current,
+        ));
         let api = json_api::JsonApi {
             handle: handle.clone(),
             containerizer,
