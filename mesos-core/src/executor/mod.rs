@@ -23,4 +23,4 @@ pub use connection::{ConnectionError, ExecutorConnection, ReconnectPolicy, Unack
 pub use default::{run_default_executor, DefaultExecutor, GroupAction};
 pub use env::{EnvironmentError, ExecutorEnvironment};
 pub use process::{ProcessError, ProcessSpec, TaskProcess, Termination, UserIds};
-pub use runner::{run_command_executor, RunError};
+pub use runner::{executor_main, run_command_executor, BuiltinExecutor, RunError};

@@ -48,6 +48,71 @@ pub async fn run_command_executor(
     .await
 }
 
+/// The built-in executors, one per program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltinExecutor {
+    /// `mesos-executor`: one command task.
+    Command,
+    /// `mesos-default-executor`: task groups.
+    Default,
+}
+
+impl BuiltinExecutor {
+    /// The program's name.
+    pub fn program(self) -> &'static str {
+        match self {
+            BuiltinExecutor::Command => "mesos-executor",
+            BuiltinExecutor::Default => "mesos-default-executor",
+        }
+    }
+}
+
+/// The whole of a built-in executor program: reads the `MESOS_*` environment the agent
+/// set, runs the executor until it is done, and says how it ended (0; or 1 with the reason
+/// on stderr when the environment is bad or the agent cannot be reached).
+pub fn executor_main(which: BuiltinExecutor) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    eprintln!(
+        "{} {} (Mesos wire {})",
+        which.program(),
+        env!("CARGO_PKG_VERSION"),
+        crate::MESOS_WIRE_VERSION
+    );
+    let env = match ExecutorEnvironment::from_process() {
+        Ok(env) => env,
+        Err(error) => {
+            eprintln!("Failed to read the executor environment: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("Failed to start the executor's runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let own_env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .collect();
+    let result = runtime.block_on(async {
+        match which {
+            BuiltinExecutor::Command => run_command_executor(&env, own_env).await,
+            BuiltinExecutor::Default => super::default::run_default_executor(&env, own_env).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The runner's state besides the connection.
 struct Runner {
     executor: CommandExecutor,
