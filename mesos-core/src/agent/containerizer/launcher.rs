@@ -294,11 +294,19 @@ impl Core {
                 container: container.to_string(),
             });
         }
+        // The process must still be the container's: alive and leading the session it
+        // created. A pid reused by another process is not touched; the container counts as
+        // ended.
+        let ours = super::procfs::is_running(pid)
+            && super::procfs::read_stat(pid)
+                .ok()
+                .flatten()
+                .is_some_and(|stat| stat.session == pid);
         children.insert(
             container.to_string(),
             Child {
                 pid,
-                status: None,
+                status: (!ours).then_some(ExitStatus::Unknown),
                 adopted: true,
             },
         );

@@ -394,6 +394,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_recovered_pid_that_is_not_the_containers_is_left_alone() {
+        // A live process that does not lead its own session: not a container's first
+        // process (a pid reused after the agent went down).
+        let mut stranger = std::process::Command::new("sleep")
+            .arg("100")
+            .spawn()
+            .expect("sleep runs");
+        let c = Containerizer::from_config(&ContainerizerConfig::default()).unwrap();
+        let pid = stranger.id() as i32;
+        c.recover("recovered", pid, &ResourceLimits::default())
+            .unwrap();
+        assert_eq!(
+            c.wait("recovered", None).unwrap(),
+            Some(ExitStatus::Unknown),
+            "a stranger's pid counts as the container having ended"
+        );
+        c.destroy("recovered").unwrap();
+        let alive = stranger.try_wait().unwrap().is_none();
+        let _ = stranger.kill();
+        let _ = stranger.wait();
+        assert!(
+            alive,
+            "destroying the recovered container killed a stranger"
+        );
+    }
+
+    #[test]
     fn container_ids() {
         assert!(validate_container_id("task-1_a.b").is_ok());
         for bad in ["", ".", "..", "a/b", "a b"] {

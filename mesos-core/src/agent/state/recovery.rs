@@ -120,12 +120,18 @@ impl AgentState {
                 .executors
                 .insert(run.executor_id.clone(), executor);
             self.attach_sandbox(&framework_id, &run.executor_id, &directory);
-            self.watch_exit(
-                &framework_id,
-                &run.executor_id,
-                &run.container_id,
-                run.run.pid,
-            );
+            match self.containerizer.wait(&run.container_id, None) {
+                // Gone while the agent was down (or its pid is another process's now).
+                Ok(Some(_)) => {
+                    self.container_exited(&framework_id, &run.executor_id, &run.container_id)
+                }
+                _ => self.watch_exit(
+                    &framework_id,
+                    &run.executor_id,
+                    &run.container_id,
+                    run.run.pid,
+                ),
+            }
         }
     }
 }
