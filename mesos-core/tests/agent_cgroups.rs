@@ -135,6 +135,32 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
         "the task's shell is pid {own}: not in a new pid namespace"
     );
 
+    // A second task joining the executor raises the container's limits.
+    let more = scheduler.offer().await;
+    let mut second = task_with_executor(
+        &more,
+        "t2",
+        "cg-executor",
+        &command,
+        scalars("*", &[("cpus", 0.5), ("mem", 64.0)]),
+    );
+    second["data"] = json!(b64("sleep 1000"));
+    let (code, body) = scheduler.call(accept(&more, vec![second])).await;
+    assert_eq!(code, 202, "{body}");
+    let running = scheduler.next("UPDATE").await;
+    assert_eq!(
+        running["update"]["status"]["task_id"]["value"], "t2",
+        "{running}"
+    );
+    assert_eq!(
+        running["update"]["status"]["state"], "TASK_RUNNING",
+        "{running}"
+    );
+    scheduler.acknowledge(&running).await;
+    assert_eq!(memory.read_u64("memory.limit_in_bytes").unwrap(), 192 << 20);
+    assert_eq!(cpu.read_u64("cpu.shares").unwrap(), 1024);
+    assert_eq!(cpu.read_u64("cpu.cfs_quota_us").unwrap(), 100_000);
+
     let (code, body) = scheduler.call(kill_call("t1", &offer["agent_id"])).await;
     assert_eq!(code, 202, "{body}");
     let killed = scheduler.next("UPDATE").await;

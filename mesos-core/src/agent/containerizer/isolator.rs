@@ -155,6 +155,12 @@ pub trait Isolator: Send + Sync + std::fmt::Debug {
         Ok(None)
     }
 
+    /// Changes the limits of a running container (more tasks joined its executor). Isolators
+    /// that enforce no limit accept it as is.
+    fn update(&self, _container: &str, _limits: &ResourceLimits) -> Result<(), IsolatorError> {
+        Ok(())
+    }
+
     /// Takes charge again of a container prepared and isolated before the agent restarted
     /// (its cgroups exist; `pid` is its first process), so usage, limitations and cleanup
     /// work for it.

@@ -253,6 +253,17 @@ impl Containerizer {
         first
     }
 
+    /// Applies new `limits` to running container `id` (e.g. more tasks joined its executor).
+    pub fn update(&self, id: &str, limits: &ResourceLimits) -> Result<(), ContainerizerError> {
+        if self.launcher.pid(id).is_none() {
+            return Err(ContainerizerError::Unknown(id.to_string()));
+        }
+        for iso in &self.isolators {
+            iso.update(id, limits)?;
+        }
+        Ok(())
+    }
+
     /// Takes charge again of container `id`, launched with `limits` before the agent
     /// restarted, whose first process is `pid`: afterwards it is known to
     /// [`Containerizer::usage`], [`Containerizer::limitations`] and

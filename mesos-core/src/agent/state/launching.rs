@@ -87,6 +87,10 @@ impl AgentState {
                     .expect("exists");
                 executor.resources.extend(task.resources.iter().cloned());
                 executor.tasks.insert(task_id, record);
+                self.resize_container(&framework_id, &executor_id);
+                let executor = self
+                    .executor_mut(&framework_id, &executor_id)
+                    .expect("exists");
                 send_event(executor, launch_event(task));
             }
             Some(_) => {
@@ -96,6 +100,7 @@ impl AgentState {
                 executor.resources.extend(task.resources.iter().cloned());
                 executor.tasks.insert(task_id, record);
                 executor.queued.push(Pending::Task(Box::new(task)));
+                self.resize_container(&framework_id, &executor_id);
             }
             None => {
                 let mut resources = executor_info.resources.clone();
@@ -191,6 +196,10 @@ impl AgentState {
                     .expect("exists");
                 executor.resources.extend(resources);
                 executor.tasks.extend(records);
+                self.resize_container(&framework_id, &executor_id);
+                let executor = self
+                    .executor_mut(&framework_id, &executor_id)
+                    .expect("exists");
                 send_event(executor, launch_group_event(group));
             }
             Some(_) => {
@@ -200,6 +209,7 @@ impl AgentState {
                 executor.resources.extend(resources);
                 executor.tasks.extend(records);
                 executor.queued.push(Pending::Group(group));
+                self.resize_container(&framework_id, &executor_id);
             }
             None => {
                 let mut all = executor_info.resources.clone();
@@ -215,6 +225,28 @@ impl AgentState {
             }
         }
         self.checkpoint_tasks(&framework_id, &executor_id, &task_ids);
+    }
+
+    /// Sets a running container's limits to what its executor and tasks now hold (more
+    /// tasks joined it); a container still launching gets them once launched.
+    pub(super) fn resize_container(&mut self, framework_id: &str, executor_id: &str) {
+        let Some(executor) = self
+            .frameworks
+            .get(framework_id)
+            .and_then(|f| f.executors.get(executor_id))
+        else {
+            return;
+        };
+        if executor.pid.is_none() {
+            return;
+        }
+        let limits = launch::container_limits(&executor.resources);
+        if let Err(e) = self.containerizer.update(&executor.container_id, &limits) {
+            tracing::warn!(
+                "cannot update the limits of container {}: {e}",
+                executor.container_id
+            );
+        }
     }
 
     pub(super) fn executor_mut(
@@ -369,6 +401,8 @@ impl AgentState {
                 {
                     tracing::error!("cannot checkpoint container {container_id}: {e}");
                 }
+                // Tasks that joined while the container was launching.
+                self.resize_container(framework_id, executor_id);
                 self.watch_exit(framework_id, executor_id, container_id, pid);
             }
             Err(message) => {

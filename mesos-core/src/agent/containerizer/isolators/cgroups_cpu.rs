@@ -132,6 +132,26 @@ impl Isolator for CgroupsCpuIsolator {
         Ok(())
     }
 
+    fn update(&self, container: &str, limits: &ResourceLimits) -> Result<(), IsolatorError> {
+        let Some(cpus) = limits.cpus else {
+            return Ok(());
+        };
+        if !(cpus.is_finite() && cpus > 0.0) {
+            return Err(IsolatorError::InvalidLimit {
+                isolator: NAME,
+                container: container.to_string(),
+                reason: format!("cpus must be a positive number, got {cpus}"),
+            });
+        }
+        let cgs = self
+            .cgroups_of(container)
+            .map_err(|e| cgroup_err(NAME, container, e))?;
+        self.apply(&cgs[0], cpus)
+            .map_err(|e| cgroup_err(NAME, container, e))?;
+        lock(&self.limits).insert(container.to_string(), cpus);
+        Ok(())
+    }
+
     fn recover(
         &self,
         container: &str,

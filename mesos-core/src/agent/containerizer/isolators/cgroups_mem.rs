@@ -126,6 +126,18 @@ impl Isolator for CgroupsMemIsolator {
         Ok(())
     }
 
+    fn update(&self, container: &str, limits: &ResourceLimits) -> Result<(), IsolatorError> {
+        let Some(mem) = limits.mem_bytes else {
+            return Ok(());
+        };
+        let cg = self.cgroup(container)?;
+        match cg.version() {
+            CgroupsVersion::V1 => cg.write("memory.limit_in_bytes", &mem.to_string()),
+            CgroupsVersion::V2 => cg.write("memory.max", &mem.to_string()),
+        }
+        .map_err(|e| cgroup_err(NAME, container, e))
+    }
+
     fn recover(
         &self,
         container: &str,
