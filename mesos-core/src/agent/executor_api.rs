@@ -34,10 +34,6 @@ impl From<ExecutorCallError> for HttpError {
     }
 }
 
-fn stopped() -> HttpError {
-    HttpError::service_unavailable("The agent is shutting down")
-}
-
 async fn executor(
     State(agent): State<AgentHandle>,
     headers: HeaderMap,
@@ -64,8 +60,7 @@ async fn executor(
             let (f, e) = (framework_id.clone(), executor_id.clone());
             let (connection, events) = agent
                 .run(move |s| s.subscribe_executor(&f, &e, subscribe))
-                .await
-                .map_err(|_| stopped())??;
+                .await??;
             let events = Disconnecting {
                 events,
                 on_drop: Some(Box::new(move || {
@@ -82,8 +77,7 @@ async fn executor(
                 .ok_or_else(|| HttpError::bad_request("Expecting 'update' to be present"))?;
             agent
                 .run(move |s| s.executor_update(&framework_id, &executor_id, update.status))
-                .await
-                .map_err(|_| stopped())??;
+                .await??;
             Ok(StatusCode::ACCEPTED.into_response())
         }
         call::Type::Message => {
@@ -92,8 +86,7 @@ async fn executor(
                 .ok_or_else(|| HttpError::bad_request("Expecting 'message' to be present"))?;
             agent
                 .run(move |s| s.executor_message(&framework_id, &executor_id, message.data))
-                .await
-                .map_err(|_| stopped())?;
+                .await?;
             Ok(StatusCode::ACCEPTED.into_response())
         }
         call::Type::Heartbeat => Ok(StatusCode::ACCEPTED.into_response()),

@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value as Json};
@@ -17,7 +15,7 @@ use super::containerizer::Containerizer;
 use super::runtime::AgentHandle;
 use super::state::{AgentState, Executor, Framework};
 use super::state_views::{statistics_proto, ContainerView};
-use crate::http::HttpError;
+use crate::http::{json_response, HttpError};
 use crate::master::json_endpoints::{attributes_json, resources_json, task_json};
 use crate::proto::mesos::v1 as pb;
 
@@ -43,33 +41,13 @@ pub(super) fn routes(api: JsonApi) -> Router {
         .with_state(api)
 }
 
-fn json_response(value: &Json) -> Response {
-    let mut response = value.to_string().into_response();
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-fn stopped() -> HttpError {
-    HttpError::service_unavailable("The agent is shutting down")
-}
-
 async fn state(State(api): State<JsonApi>) -> Result<Response, HttpError> {
-    let value = api
-        .handle
-        .run(|s| state_json(s))
-        .await
-        .map_err(|_| stopped())?;
+    let value = api.handle.run(|s| state_json(s)).await?;
     Ok(json_response(&value))
 }
 
 async fn metrics(State(api): State<JsonApi>) -> Result<Response, HttpError> {
-    let metrics = api
-        .handle
-        .run(|s| s.metrics())
-        .await
-        .map_err(|_| stopped())?;
+    let metrics = api.handle.run(|s| s.metrics()).await?;
     Ok(json_response(&json!(metrics)))
 }
 
@@ -77,11 +55,7 @@ async fn metrics(State(api): State<JsonApi>) -> Result<Response, HttpError> {
 pub(super) async fn sample(
     api: &JsonApi,
 ) -> Result<Vec<(ContainerView, Option<pb::ResourceStatistics>)>, HttpError> {
-    let views = api
-        .handle
-        .run(|s| s.containers())
-        .await
-        .map_err(|_| stopped())?;
+    let views = api.handle.run(|s| s.containers()).await?;
     let containerizer = api.containerizer.clone();
     tokio::task::spawn_blocking(move || {
         views

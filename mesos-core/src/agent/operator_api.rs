@@ -35,10 +35,6 @@ fn typed(kind: response::Type) -> Response {
     }
 }
 
-fn stopped() -> HttpError {
-    HttpError::service_unavailable("The agent is shutting down")
-}
-
 async fn operator(
     State(api): State<JsonApi>,
     headers: HeaderMap,
@@ -57,10 +53,7 @@ async fn operator(
             ..typed(response::Type::GetHealth)
         },
         call::Type::GetFlags => {
-            let flags = handle
-                .run(|s| s.options.flags.clone())
-                .await
-                .map_err(|_| stopped())?;
+            let flags = handle.run(|s| s.options.flags.clone()).await?;
             Response {
                 get_flags: Some(response::GetFlags {
                     flags: flags
@@ -85,7 +78,7 @@ async fn operator(
             ..typed(response::Type::GetLoggingLevel)
         },
         call::Type::GetMetrics => {
-            let metrics = handle.run(|s| s.metrics()).await.map_err(|_| stopped())?;
+            let metrics = handle.run(|s| s.metrics()).await?;
             Response {
                 get_metrics: Some(response::GetMetrics {
                     metrics: metrics
@@ -100,39 +93,24 @@ async fn operator(
             }
         }
         call::Type::GetState => Response {
-            get_state: Some(handle.run(|s| s.get_state()).await.map_err(|_| stopped())?),
+            get_state: Some(handle.run(|s| s.get_state()).await?),
             ..typed(response::Type::GetState)
         },
         call::Type::GetFrameworks => Response {
-            get_frameworks: Some(
-                handle
-                    .run(|s| s.get_frameworks())
-                    .await
-                    .map_err(|_| stopped())?,
-            ),
+            get_frameworks: Some(handle.run(|s| s.get_frameworks()).await?),
             ..typed(response::Type::GetFrameworks)
         },
         call::Type::GetExecutors => Response {
-            get_executors: Some(
-                handle
-                    .run(|s| s.get_executors())
-                    .await
-                    .map_err(|_| stopped())?,
-            ),
+            get_executors: Some(handle.run(|s| s.get_executors()).await?),
             ..typed(response::Type::GetExecutors)
         },
         call::Type::GetTasks => Response {
-            get_tasks: Some(handle.run(|s| s.get_tasks()).await.map_err(|_| stopped())?),
+            get_tasks: Some(handle.run(|s| s.get_tasks()).await?),
             ..typed(response::Type::GetTasks)
         },
         call::Type::GetAgent => Response {
             get_agent: Some(response::GetAgent {
-                agent_info: Some(
-                    handle
-                        .run(|s| s.info.clone())
-                        .await
-                        .map_err(|_| stopped())?,
-                ),
+                agent_info: Some(handle.run(|s| s.info.clone()).await?),
                 ..Default::default()
             }),
             ..typed(response::Type::GetAgent)
@@ -194,8 +172,7 @@ async fn operator(
             let id = kill.container_id.value;
             handle
                 .run(move |s| s.kill_container(&id))
-                .await
-                .map_err(|_| stopped())?
+                .await?
                 .map_err(HttpError::not_found)?;
             return Ok(StatusCode::OK.into_response());
         }

@@ -22,6 +22,12 @@ type StateFn = Box<dyn FnOnce(&mut AgentState) + Send>;
 #[error("the agent is shutting down")]
 pub struct AgentStopped;
 
+impl From<AgentStopped> for crate::http::HttpError {
+    fn from(_: AgentStopped) -> crate::http::HttpError {
+        crate::http::HttpError::service_unavailable("The agent is shutting down")
+    }
+}
+
 /// A cloneable handle on a running agent's owner task.
 #[derive(Clone)]
 pub struct AgentHandle {

@@ -73,15 +73,19 @@ pub fn version_response(version: &VersionInfo) -> Response {
     message_response(StatusCode::OK, Format::Json, version)
 }
 
-/// The `/flags` answer: every flag by name, as JSON `{"flags": {...}}`.
-pub fn flags_response(flags: &std::collections::BTreeMap<String, String>) -> Response {
-    let body = serde_json::json!({ "flags": flags }).to_string();
-    let mut response = Response::new(body.into());
+/// A 200 with `value` as its `application/json` body.
+pub fn json_response(value: &serde_json::Value) -> Response {
+    let mut response = Response::new(value.to_string().into());
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The `/flags` answer: every flag by name, as JSON `{"flags": {...}}`.
+pub fn flags_response(flags: &std::collections::BTreeMap<String, String>) -> Response {
+    json_response(&serde_json::json!({ "flags": flags }))
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC for Unix seconds, the format of Mesos' `build_date`.

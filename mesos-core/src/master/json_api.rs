@@ -24,7 +24,7 @@ use super::json_endpoints::{
 use super::metrics::{prometheus_text, snapshot_json};
 use super::runtime::MasterHandle;
 use super::state::MasterState;
-use crate::http::{mesos_405, version_info, HttpError};
+use crate::http::{json_response, mesos_405, version_info, HttpError};
 use crate::proto::mesos::v1::master::response::{GetAgents, GetRoles, GetState};
 use crate::proto::mesos::v1::{value, MasterInfo, Resource};
 
@@ -57,14 +57,6 @@ pub(super) fn routes(handle: MasterHandle) -> Router {
 }
 
 /// A 200 `application/json` answer.
-fn json(value: &Json) -> Response {
-    let mut response = value.to_string().into_response();
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
 /// What the state endpoints render, copied out of the owner task.
 struct Copied {
     state: GetState,
@@ -101,7 +93,7 @@ async fn with_snapshot(
         version: &version,
         unreachable_agents: copied.unreachable_agents,
     };
-    Ok(json(&render(&snapshot)))
+    Ok(json_response(&render(&snapshot)))
 }
 
 async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
@@ -118,7 +110,7 @@ async fn frameworks(
 ) -> Result<Response, HttpError> {
     let copied = copy_state(&master).await?;
     let id = params.get("framework_id").map(String::as_str);
-    Ok(json(&frameworks_json(&copied.state, id)))
+    Ok(json_response(&frameworks_json(&copied.state, id)))
 }
 
 async fn slaves(
@@ -127,7 +119,7 @@ async fn slaves(
 ) -> Result<Response, HttpError> {
     let agents: GetAgents = master.run(|s, _| s.get_agents()).await?;
     let id = params.get("slave_id").map(String::as_str);
-    Ok(json(&slaves_json(&agents, id)))
+    Ok(json_response(&slaves_json(&agents, id)))
 }
 
 async fn tasks(
@@ -135,7 +127,7 @@ async fn tasks(
     Query(params): Params,
 ) -> Result<Response, HttpError> {
     let copied = copy_state(&master).await?;
-    Ok(json(&tasks_json(
+    Ok(json_response(&tasks_json(
         &copied.state,
         &TasksQuery::from_params(&params),
     )))
@@ -153,7 +145,7 @@ async fn roles(State(master): State<MasterHandle>) -> Result<Response, HttpError
             (roles, details)
         })
         .await?;
-    Ok(json(&roles_json(&roles, &details)))
+    Ok(json_response(&roles_json(&roles, &details)))
 }
 
 async fn redirect(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
@@ -174,7 +166,7 @@ async fn flags(State(master): State<MasterHandle>) -> Response {
 
 async fn metrics(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
     let snapshot = master.run(|s, _| s.metrics_snapshot()).await?;
-    Ok(json(&snapshot_json(&snapshot)))
+    Ok(json_response(&snapshot_json(&snapshot)))
 }
 
 async fn prometheus(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
