@@ -341,13 +341,13 @@ impl AgentState {
         }
         tracing::info!("executor {executor_id} of framework {framework_id} (container {container_id}) terminated");
         for task_id in unfinished {
-            self.terminal_update_for_retired(
+            self.agent_update(
                 framework_id,
                 &task_id,
-                &info_id,
+                Some(&info_id),
                 state,
                 reason,
-                &message,
+                message.clone(),
             );
         }
         self.send_master(agent_call::Type::ExecutorExited, |c| {

@@ -22,11 +22,22 @@ impl AgentState {
         let mut became_terminal = None;
         if let Some(framework) = self.frameworks.get_mut(framework_id) {
             let checkpointing = framework.info.checkpoint.unwrap_or(false);
-            if let Some(executor) = framework
+            // A running executor's task, checkpointed; else one of an executor that ended
+            // (its run is over: nothing more is checkpointed for it).
+            let running = framework
                 .executors
                 .values_mut()
                 .find(|e| e.tasks.contains_key(&task_id))
-            {
+                .map(|e| (e, checkpointing));
+            let found = running.or_else(|| {
+                framework
+                    .completed_executors
+                    .iter_mut()
+                    .rev()
+                    .find(|e| e.tasks.contains_key(&task_id))
+                    .map(|e| (e, false))
+            });
+            if let Some((executor, checkpointing)) = found {
                 if checkpointing {
                     checkpoint = Some(Checkpoints::new(&work_dir, &agent_id).task_updates(
                         framework_id,
@@ -180,51 +191,6 @@ impl AgentState {
                 }
             }
             self.retire_framework_if_idle(&framework_id.value);
-        }
-    }
-
-    /// A terminal update for a task of an executor that already ended.
-    pub(super) fn terminal_update_for_retired(
-        &mut self,
-        framework_id: &str,
-        task_id: &TaskId,
-        executor_id: &ExecutorId,
-        state: TaskState,
-        reason: task_status::Reason,
-        message: &str,
-    ) {
-        let status = TaskStatus {
-            task_id: task_id.clone(),
-            state: state as i32,
-            message: Some(message.to_string()),
-            source: Some(task_status::Source::Agent as i32),
-            reason: Some(reason as i32),
-            executor_id: Some(executor_id.clone()),
-            agent_id: self.info.id.clone(),
-            timestamp: Some(wall_clock()),
-            uuid: Some(uuid::Uuid::new_v4().as_bytes().to_vec()),
-            ..Default::default()
-        };
-        if let Some(task) = self.frameworks.get_mut(framework_id).and_then(|f| {
-            f.completed_executors
-                .iter_mut()
-                .rev()
-                .find_map(|e| e.tasks.get_mut(&task_id.value))
-        }) {
-            task.state = status.state;
-            task.statuses.push(status.clone());
-        }
-        self.count_terminal(status.state);
-        let framework = FrameworkId {
-            value: framework_id.to_string(),
-        };
-        match self
-            .updates
-            .update(&framework, status, None, Instant::now())
-        {
-            Ok(UpdateOutcome::Forward(update)) => self.forward(update),
-            Ok(_) => {}
-            Err(e) => tracing::error!("cannot record an update of task {}: {e}", task_id.value),
         }
     }
 }
