@@ -18,6 +18,7 @@ mod protowire;
 pub mod recordio;
 pub mod registry;
 pub mod resources;
+pub mod scheduler;
 pub mod schema;
 pub mod wire_check;
 pub mod wire_schema;

@@ -20,25 +20,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// The agent protocol URLs of the masters `--master` names (`host:port`, or a comma
 /// separated list of them).
 pub(super) fn master_urls(master: &str) -> Result<Vec<String>, String> {
-    if master.starts_with("zk://") || master.starts_with("file://") {
-        return Err(format!(
-            "--master={master}: finding the master through ZooKeeper is not supported yet; \
-             give the master's host:port (or a comma-separated list of them)"
-        ));
-    }
-    let urls: Vec<String> = master
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(|m| {
-            let address = m.strip_prefix("http://").unwrap_or(m);
-            format!("http://{address}{}", master_link::AGENT_PATH)
-        })
-        .collect();
-    if urls.is_empty() {
-        return Err("--master names no master".to_string());
-    }
-    Ok(urls)
+    let endpoints =
+        crate::scheduler::detector::master_endpoints(master).map_err(|e| e.to_string())?;
+    Ok(endpoints
+        .into_iter()
+        .map(|endpoint| format!("http://{endpoint}{}", master_link::AGENT_PATH))
+        .collect())
 }
 
 /// Registers with one of the masters at `urls` and serves its events until the agent stops

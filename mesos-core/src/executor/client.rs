@@ -18,7 +18,7 @@ use crate::recordio;
 pub enum ClientError {
     /// The request could not be made or its answer not read (the agent is unreachable, the
     /// connection broke).
-    #[error("request to the agent's executor API failed: {}", with_causes(.0))]
+    #[error("request to the agent's executor API failed: {}", crate::http::client::with_causes(.0))]
     Transport(#[from] reqwest::Error),
     /// The agent answered with a status other than the one the call expects.
     #[error("the agent answered {status}: {body}")]
@@ -131,21 +131,8 @@ impl ExecutorClient {
     }
 }
 
-/// `error` followed by the errors that caused it (reqwest keeps "connection refused" there).
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        text.push_str(": ");
-        text.push_str(&error.to_string());
-        cause = error.source();
-    }
-    text
-}
-
 async fn refused(response: reqwest::Response) -> ClientError {
-    let status = response.status().as_u16();
-    let body = response.text().await.unwrap_or_default();
+    let (status, body) = crate::http::client::status_and_reason(response).await;
     ClientError::Refused { status, body }
 }
 

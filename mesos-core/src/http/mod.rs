@@ -7,9 +7,11 @@
 //! - [`error`]: [`HttpError`], a status with a plain-text reason as Mesos renders it;
 //! - [`stream`]: RecordIO event-stream responses fed by a channel;
 //! - [`server`]: binding and serving a router with graceful shutdown;
-//! - [`endpoints`]: `/health`, `/version`, Mesos' 405.
+//! - [`endpoints`]: `/health`, `/version`, Mesos' 405;
+//! - [`client`]: what the executor's and the scheduler's API clients share.
 
 pub mod body;
+pub mod client;
 pub mod endpoints;
 pub mod error;
 pub mod negotiate;

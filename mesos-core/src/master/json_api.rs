@@ -30,33 +30,32 @@ use crate::proto::mesos::v1::{value, MasterInfo, Resource};
 
 type Params = Query<BTreeMap<String, String>>;
 
-/// The JSON endpoint routes.
+/// The JSON endpoint routes. Like Mesos (whose master is libprocess' delegate), every
+/// `/master/X` endpoint is also served as `/X`.
 pub(super) fn routes(handle: MasterHandle) -> Router {
     let read = |router| mesos_405(router, &[Method::GET]);
-    Router::new()
-        .route("/master/state", read(get(state)))
-        .route("/master/state.json", read(get(state)))
-        .route("/master/state-summary", read(get(state_summary)))
-        .route("/master/frameworks", read(get(frameworks)))
-        .route("/master/slaves", read(get(slaves)))
-        .route("/master/tasks", read(get(tasks)))
-        .route("/master/tasks.json", read(get(tasks)))
-        .route("/master/roles", read(get(roles)))
-        .route("/master/roles.json", read(get(roles)))
-        .route("/master/redirect", read(get(redirect)))
-        .route("/master/flags", read(get(flags)))
+    let endpoints = Router::new()
+        .route("/state", read(get(state)))
+        .route("/state.json", read(get(state)))
+        .route("/state-summary", read(get(state_summary)))
+        .route("/frameworks", read(get(frameworks)))
+        .route("/slaves", read(get(slaves)))
+        .route("/tasks", read(get(tasks)))
+        .route("/tasks.json", read(get(tasks)))
+        .route("/roles", read(get(roles)))
+        .route("/roles.json", read(get(roles)))
+        .route("/redirect", read(get(redirect)))
         .route("/flags", read(get(flags)))
+        .route("/teardown", mesos_405(post(teardown), &[Method::POST]));
+    Router::new()
+        .merge(endpoints.clone())
+        .nest("/master", endpoints)
         .route("/master/health", read(get(|| async { StatusCode::OK })))
         .route("/metrics/snapshot", read(get(metrics)))
         .route("/metrics/prometheus", read(get(prometheus)))
-        .route(
-            "/master/teardown",
-            mesos_405(post(teardown), &[Method::POST]),
-        )
         .with_state(handle)
 }
 
-/// A 200 `application/json` answer.
 /// What the state endpoints render, copied out of the owner task.
 struct Copied {
     state: GetState,

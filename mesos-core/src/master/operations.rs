@@ -178,3 +178,50 @@ impl MasterState {
         Ok((from, to))
     }
 }
+
+/// Gives every resource of `operation` that names no allocation role the offers' `role`,
+/// as Mesos does so that schedulers written before MULTI_ROLE (which copy resources
+/// without `allocation_info`) keep working.
+pub(super) fn inject_allocation_role(operation: &mut offer::Operation, role: &str) {
+    let inject = |resources: &mut Vec<ProtoResource>| {
+        for resource in resources {
+            if resource.allocation_info.is_none() {
+                resource.allocation_info =
+                    Some(crate::proto::mesos::v1::resource::AllocationInfo {
+                        role: Some(role.to_string()),
+                    });
+            }
+        }
+    };
+    let inject_executor = |executor: &mut Option<crate::proto::mesos::v1::ExecutorInfo>| {
+        if let Some(executor) = executor {
+            inject(&mut executor.resources);
+        }
+    };
+    if let Some(launch) = &mut operation.launch {
+        for task in &mut launch.task_infos {
+            inject(&mut task.resources);
+            inject_executor(&mut task.executor);
+        }
+    }
+    if let Some(group) = &mut operation.launch_group {
+        inject(&mut group.executor.resources);
+        for task in &mut group.task_group.tasks {
+            inject(&mut task.resources);
+            inject_executor(&mut task.executor);
+        }
+    }
+    if let Some(reserve) = &mut operation.reserve {
+        inject(&mut reserve.source);
+        inject(&mut reserve.resources);
+    }
+    if let Some(unreserve) = &mut operation.unreserve {
+        inject(&mut unreserve.resources);
+    }
+    if let Some(create) = &mut operation.create {
+        inject(&mut create.volumes);
+    }
+    if let Some(destroy) = &mut operation.destroy {
+        inject(&mut destroy.volumes);
+    }
+}

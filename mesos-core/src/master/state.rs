@@ -650,9 +650,23 @@ impl MasterState {
             }
         }
         // Valid offers are used up either way.
+        let mut roles = BTreeSet::new();
         for offer_id in &accept.offer_ids {
             if let Some(record) = self.take_offer(&offer_id.value, id) {
+                roles.extend(
+                    record
+                        .offer
+                        .resources
+                        .iter()
+                        .filter_map(|r| r.allocation_info.as_ref().and_then(|a| a.role.clone())),
+                );
                 offered += record.resources;
+            }
+        }
+        let mut operations = accept.operations;
+        if let (Some(role), 1) = (roles.first(), roles.len()) {
+            for operation in &mut operations {
+                super::operations::inject_allocation_role(operation, role);
             }
         }
         if accept.offer_ids.is_empty() {
@@ -665,12 +679,12 @@ impl MasterState {
                 if let Some(agent) = &agent {
                     self.recover(id, agent, &offered, None, now);
                 }
-                self.drop_launches(id, &accept.operations, &reason);
+                self.drop_launches(id, &operations, &reason);
                 return;
             }
         };
         let mut available = offered;
-        for operation in accept.operations {
+        for operation in operations {
             self.apply_operation(id, &agent, operation, &mut available);
         }
         self.recover(id, &agent, &available, refuse, now);

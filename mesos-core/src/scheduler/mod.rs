@@ -1,0 +1,18 @@
+//! The framework side of the v1 scheduler API.
+//!
+//! - [`detector`]: finding the leading master from a `--master` value ([`MasterDetector`]);
+//! - [`client`]: single calls and one event stream over `POST /api/v1/scheduler`;
+//! - [`session`]: the async client: a subscription kept alive across lost masters, with
+//!   backoff, heartbeat-loss detection and failover re-subscription;
+//! - [`driver`]: the classic callback API, [`Scheduler`] and [`SchedulerDriver`], on top
+//!   of a session.
+
+pub mod client;
+pub mod detector;
+pub mod driver;
+pub mod session;
+
+pub use client::{ClientError, SchedulerClient};
+pub use detector::{detector_for, DetectorError, MasterDetector, StandaloneDetector};
+pub use driver::{DriverError, DriverOptions, Scheduler, SchedulerDriver};
+pub use session::{CallError, Session, SessionConfig, SessionEvent};
