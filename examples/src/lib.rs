@@ -1,2 +1,5 @@
-//! Example frameworks and CLIs (`mesos-execute`, `mesos-local`) arrive with issue #5.
-//! The crate exists now so the workspace has its final layout.
+//! Example frameworks and command-line tools built on `mesos-core`: `mesos-execute`
+//! ([`execute`]), `mesos-local`, the test framework and executor, and a long-running
+//! service framework.
+
+pub mod execute;
