@@ -84,7 +84,7 @@ pub enum DriverError {
 /// Work for the runtime's thread, in the order it was asked for.
 #[derive(Debug)]
 enum Command {
-    Update(TaskStatus),
+    Update(Box<TaskStatus>),
     Message(Vec<u8>),
     /// Stop (after sending what was queued before) or abort: either way the loop ends.
     End,
@@ -297,7 +297,7 @@ impl ExecutorDriver {
         if status.executor_id.is_none() {
             status.executor_id = Some(self.inner.env.executor_id.clone());
         }
-        self.enqueue(Command::Update(status))
+        self.enqueue(Command::Update(Box::new(status)))
     }
 
     /// Sends a message to the framework's scheduler (delivery is not guaranteed).
@@ -516,7 +516,7 @@ impl EventLoop {
                 if status.agent_id.is_none() {
                     status.agent_id = self.agent_id.clone();
                 }
-                if let Err(error) = connection.update(status).await {
+                if let Err(error) = connection.update(*status).await {
                     tracing::warn!("Failed to send a status update: {error}");
                 }
             }
@@ -580,10 +580,8 @@ impl EventLoop {
 
     /// Hands `call` to the callback thread; if that thread is gone, the driver aborted.
     fn deliver(&self, call: Callback) {
-        if let Err(sync_mpsc::SendError(call)) = self.callbacks.send(call) {
-            if let Callback::Error(message) = call {
-                self.driver.abort_because(message);
-            }
+        if let Err(sync_mpsc::SendError(Callback::Error(message))) = self.callbacks.send(call) {
+            self.driver.abort_because(message);
         }
     }
 }
