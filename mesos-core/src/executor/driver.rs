@@ -11,6 +11,9 @@
 //! As in Mesos:
 //! - a SHUTDOWN event calls [`Executor::shutdown`], then the driver stops;
 //! - an ERROR event calls [`Executor::error`], then the driver aborts;
+//! - when the stream breaks and the framework checkpoints, [`Executor::disconnected`] is
+//!   called while the driver re-subscribes, and [`Executor::reregistered`] when the
+//!   restarted agent answers;
 //! - when the agent is gone for good (it broke the connection and the framework does not
 //!   checkpoint, or a restarted agent did not come back within the recovery timeout), the
 //!   executor hears [`Executor::disconnected`] then [`Executor::shutdown`], and the driver
@@ -391,6 +394,7 @@ impl ExecutorDriver {
                     callbacks,
                     agent_id: None,
                     subscribed_before: false,
+                    disconnected: false,
                 }
                 .run(),
             ),
@@ -462,6 +466,8 @@ struct EventLoop {
     /// The agent's id, from SUBSCRIBED, for updates that lack it.
     agent_id: Option<AgentId>,
     subscribed_before: bool,
+    /// Whether `disconnected` was called since the last SUBSCRIBED.
+    disconnected: bool,
 }
 
 impl EventLoop {
@@ -490,6 +496,7 @@ impl EventLoop {
             self.carry_out(&mut connection, command).await;
         }
         let mut connected = true;
+        let mut disconnects = connection.notify_disconnects();
         loop {
             tokio::select! {
                 biased;
@@ -497,12 +504,19 @@ impl EventLoop {
                     None | Some(Command::End) => return,
                     Some(command) => self.carry_out(&mut connection, command).await,
                 },
+                Some(reason) = disconnects.recv() => {
+                    tracing::warn!("Disconnected from the agent ({reason}); waiting for it");
+                    self.disconnected = true;
+                    self.deliver(Callback::Disconnected);
+                }
                 event = connection.next_event(), if connected => match event {
                     Ok(event) => self.on_event(event),
                     Err(error) => {
                         tracing::warn!("The agent is gone: {error}; shutting the executor down");
                         connected = false;
-                        self.deliver(Callback::Disconnected);
+                        if !self.disconnected {
+                            self.deliver(Callback::Disconnected);
+                        }
                         self.deliver(Callback::Shutdown);
                     }
                 },
@@ -536,6 +550,7 @@ impl EventLoop {
                     return;
                 };
                 self.agent_id = subscribed.agent_info.id.clone();
+                self.disconnected = false;
                 if self.subscribed_before {
                     self.deliver(Callback::Reregistered(subscribed.agent_info));
                 } else {
@@ -625,10 +640,17 @@ mod tests {
     /// An agent stand-in that answers SUBSCRIBE with SUBSCRIBED and a LAUNCH (then keeps
     /// the stream open) and any other call with 202; the calls it got are sent to `calls`.
     fn fake_agent(calls: sync_mpsc::Sender<Call>) -> String {
+        fake_agent_closing_first(calls, false)
+    }
+
+    /// As [`fake_agent`]; with `close_first`, the first event stream is cut after its
+    /// events (as when the agent restarts), and later ones carry only SUBSCRIBED.
+    fn fake_agent_closing_first(calls: sync_mpsc::Sender<Call>, close_first: bool) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = listener.local_addr().unwrap().to_string();
         std::thread::spawn(move || {
             let mut open = Vec::new();
+            let mut subscriptions = 0;
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let Some(call) = read_call(&mut stream) else {
@@ -637,8 +659,14 @@ mod tests {
                 let subscribe = call.r#type == Some(call::Type::Subscribe as i32);
                 let _ = calls.send(call);
                 if subscribe {
+                    subscriptions += 1;
+                    let events = if subscriptions == 1 {
+                        vec![subscribed(), launch()]
+                    } else {
+                        vec![subscribed()]
+                    };
                     let mut body = Vec::new();
-                    for event in [subscribed(), launch()] {
+                    for event in events {
                         crate::recordio::encode_into(&event.encode_to_vec(), &mut body);
                     }
                     let head = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\n\
@@ -647,7 +675,9 @@ mod tests {
                     let _ = write!(stream, "{:x}\r\n", body.len());
                     let _ = stream.write_all(&body);
                     let _ = stream.write_all(b"\r\n");
-                    open.push(stream);
+                    if !(close_first && subscriptions == 1) {
+                        open.push(stream);
+                    }
                 } else {
                     let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n");
                 }
@@ -833,5 +863,85 @@ mod tests {
         let message = reported.recv_timeout(Duration::from_secs(5)).unwrap();
         assert!(message.contains(&port.to_string()), "{message}");
         assert_eq!(driver.abort_reason(), Some(message));
+    }
+
+    /// Tells which callbacks ran, by name.
+    struct Recording {
+        calls: sync_mpsc::Sender<&'static str>,
+    }
+
+    impl Executor for Recording {
+        fn registered(
+            &mut self,
+            _: &ExecutorDriver,
+            _: &ExecutorInfo,
+            _: &FrameworkInfo,
+            _: &AgentInfo,
+        ) {
+            let _ = self.calls.send("registered");
+        }
+        fn reregistered(&mut self, _: &ExecutorDriver, _: &AgentInfo) {
+            let _ = self.calls.send("reregistered");
+        }
+        fn disconnected(&mut self, _: &ExecutorDriver) {
+            let _ = self.calls.send("disconnected");
+        }
+        fn launch_task(&mut self, _: &ExecutorDriver, _: TaskInfo) {
+            let _ = self.calls.send("launch_task");
+        }
+        fn kill_task(&mut self, _: &ExecutorDriver, _: &TaskId) {}
+        fn shutdown(&mut self, _: &ExecutorDriver) {
+            let _ = self.calls.send("shutdown");
+        }
+    }
+
+    #[test]
+    fn a_checkpointing_executor_hears_of_the_disconnection_and_the_reregistration() {
+        let (calls, _received) = sync_mpsc::channel();
+        let endpoint = fake_agent_closing_first(calls, true);
+        let env = ExecutorEnvironment::from_vars([
+            ("MESOS_AGENT_ENDPOINT", endpoint.as_str()),
+            ("MESOS_FRAMEWORK_ID", "framework"),
+            ("MESOS_EXECUTOR_ID", "executor"),
+            ("MESOS_DIRECTORY", "/tmp"),
+            ("MESOS_CHECKPOINT", "1"),
+            ("MESOS_RECOVERY_TIMEOUT", "10secs"),
+            ("MESOS_SUBSCRIPTION_BACKOFF_MAX", "100ms"),
+        ])
+        .unwrap();
+        let (callbacks, heard) = sync_mpsc::channel();
+        let driver = ExecutorDriver::with_environment(Recording { calls: callbacks }, env);
+        assert_eq!(driver.start(), Status::DriverRunning);
+        let mut names = Vec::new();
+        while names.len() < 4 {
+            names.push(
+                heard
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("a callback"),
+            );
+        }
+        assert_eq!(
+            names,
+            ["registered", "launch_task", "disconnected", "reregistered"]
+        );
+        assert_eq!(driver.stop(), Status::DriverStopped);
+        assert_eq!(join_within_timeout(&driver), Status::DriverStopped);
+    }
+
+    #[test]
+    fn the_agent_gone_without_checkpointing_disconnects_and_shuts_down() {
+        let (calls, _received) = sync_mpsc::channel();
+        let endpoint = fake_agent_closing_first(calls, true);
+        let (callbacks, heard) = sync_mpsc::channel();
+        let driver = ExecutorDriver::with_environment(
+            Recording { calls: callbacks },
+            environment(&endpoint),
+        );
+        assert_eq!(driver.run(), Status::DriverStopped);
+        let names: Vec<&str> = heard.try_iter().collect();
+        assert_eq!(
+            names,
+            ["registered", "launch_task", "disconnected", "shutdown"]
+        );
     }
 }
