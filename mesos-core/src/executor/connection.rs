@@ -146,6 +146,8 @@ pub struct ExecutorConnection {
     broken_since: Option<Instant>,
     /// The pause before the next attempt while re-subscribing.
     backoff: Duration,
+    /// Told why, each time the stream breaks and re-subscribing begins.
+    disconnects: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl ExecutorConnection {
@@ -163,6 +165,7 @@ impl ExecutorConnection {
             unacknowledged: Unacknowledged::default(),
             broken_since: None,
             backoff: INITIAL_BACKOFF,
+            disconnects: None,
         };
         let timeout = policy.first_subscription_timeout();
         connection.resubscribe(Instant::now(), timeout).await?;
@@ -184,6 +187,15 @@ impl ExecutorConnection {
     /// The client calls go through.
     pub fn client(&self) -> &ExecutorClient {
         &self.client
+    }
+
+    /// A channel told why each time the stream breaks and a checkpointing executor starts
+    /// re-subscribing (while [`next_event`](Self::next_event) is still busy with it), so a
+    /// driver can report the disconnection before the agent is back. Replaces an earlier one.
+    pub fn notify_disconnects(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        self.disconnects = Some(sender);
+        receiver
     }
 
     /// Whether an event stream is open (false while re-subscribing).
@@ -217,6 +229,9 @@ impl ExecutorConnection {
             }
             let since = *self.broken_since.get_or_insert_with(|| {
                 eprintln!("Disconnected from the agent ({broken}); re-subscribing");
+                if let Some(disconnects) = &self.disconnects {
+                    let _ = disconnects.send(broken.clone());
+                }
                 Instant::now()
             });
             self.resubscribe(since, self.policy.recovery_timeout)
