@@ -24,7 +24,6 @@
 //! [`Executor::error`] (a panic there too is ignored). [`ExecutorDriver::join`] then returns
 //! `DRIVER_ABORTED`, and [`ExecutorDriver::abort_reason`] says why.
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc as sync_mpsc, Arc, Condvar, Mutex, MutexGuard};
 
@@ -347,7 +346,7 @@ impl ExecutorDriver {
             let name = call.name();
             let result = catch_unwind(AssertUnwindSafe(|| self.invoke(&mut *executor, call)));
             if let Err(panic) = result {
-                let message = format!("{name} panicked: {}", panic_message(&*panic));
+                let message = format!("{name} panicked: {}", crate::scheduler::driver::panic_message(&*panic));
                 tracing::error!("Executor callback {message}; aborting the driver");
                 let _ = catch_unwind(AssertUnwindSafe(|| executor.error(&self, &message)));
                 self.abort_because(message);
@@ -437,16 +436,6 @@ impl Callback {
             Callback::Shutdown => "shutdown",
             Callback::Error(_) => "error",
         }
-    }
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        text.to_string()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "(a panic without a message)".to_string()
     }
 }
 
