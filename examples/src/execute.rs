@@ -288,7 +288,6 @@ impl RawFlags {
             }
         }
         Ok(FrameworkInfo {
-            user: current_user(),
             name: self.framework_name.clone(),
             roles: vec![self.role.clone()],
             checkpoint: Some(self.checkpoint),
@@ -302,16 +301,6 @@ impl RawFlags {
             ..Default::default()
         })
     }
-}
-
-/// The name of the user running this process (tasks run as that user), `root` when it
-/// cannot be found.
-fn current_user() -> String {
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| "root".to_string())
 }
 
 /// How a run ended.

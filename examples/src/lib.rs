@@ -3,3 +3,4 @@
 //! service framework.
 
 pub mod execute;
+pub mod test_framework;

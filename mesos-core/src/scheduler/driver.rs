@@ -197,13 +197,18 @@ impl SchedulerDriver {
         )
     }
 
-    /// A driver finding its master through `detector`, with `options`.
+    /// A driver finding its master through `detector`, with `options`. A framework without
+    /// a `user` gets the user running this process.
     pub fn with_options(
         scheduler: impl Scheduler,
         framework: FrameworkInfo,
         detector: Arc<dyn MasterDetector>,
         options: DriverOptions,
     ) -> Result<SchedulerDriver, DriverError> {
+        let mut framework = framework;
+        if framework.user.is_empty() {
+            framework.user = current_user();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("mesos-scheduler-driver")
@@ -732,6 +737,16 @@ impl Callbacks {
         let _ = catch_unwind(AssertUnwindSafe(|| scheduler.error(driver, &message)));
         self.driver.abort_with(Some(message));
     }
+}
+
+/// The name of the user running this process, which a framework without a `user` runs
+/// its tasks as (as Mesos' driver does); `root` when it cannot be found.
+fn current_user() -> String {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| "root".to_string())
 }
 
 /// The text of a panic's payload.
