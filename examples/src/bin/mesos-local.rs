@@ -156,7 +156,7 @@ fn print_addresses(cluster: &LocalCluster) {
     println!("Master: {master}");
     println!("Scheduler API: {master}/api/v1/scheduler");
     println!("Operator API: {master}/api/v1");
-    println!("State: {master}/state");
+    println!("State: {master}/master/state");
     for (index, addr) in cluster.agent_addrs().into_iter().enumerate() {
         println!("Agent {index}: {}", http(addr));
     }
