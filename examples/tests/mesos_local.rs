@@ -219,9 +219,13 @@ impl Scheduler {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_agents_run_command_tasks_and_sigint_leaves_nothing_behind() {
-    let mut local = Local::start(&["--num_agents=2", "--port=0"], "Agents registered").await;
+/// Starts `mesos-local --num_agents=2` with `extra` flags, runs a task to TASK_FINISHED on
+/// one agent and leaves one running on the other, then SIGINTs it: it must exit 0 leaving
+/// no process, no cgroup of its containers and no temporary directory.
+async fn run_tasks_then_interrupt(extra: &[&str]) {
+    let mut args = vec!["--num_agents=2", "--port=0"];
+    args.extend_from_slice(extra);
+    let mut local = Local::start(&args, "Agents registered").await;
     assert_eq!(local.get("Agents registered"), "2");
     let master = local.get("Master").to_string();
     let work_dir = PathBuf::from(local.get("Work directory"));
@@ -256,10 +260,15 @@ async fn two_agents_run_command_tasks_and_sigint_leaves_nothing_behind() {
     };
     scheduler.launch(&second, "sleeps", "sleep 1000").await;
     scheduler.await_state("sleeps", "TASK_RUNNING").await;
+    let running = processes_mentioning(&work_dir);
     assert!(
-        !processes_mentioning(&work_dir).is_empty(),
+        !running.is_empty(),
         "the sleeping task's executor is found by its environment"
     );
+    let cgroups: Vec<PathBuf> = running.iter().flat_map(|&pid| local_cgroups(pid)).collect();
+    for cgroup in &cgroups {
+        assert!(cgroup.is_dir(), "{} exists", cgroup.display());
+    }
 
     let pid = nix::unistd::Pid::from_raw(local.child.id().expect("running") as i32);
     let stopping = Instant::now();
@@ -268,10 +277,50 @@ async fn two_agents_run_command_tasks_and_sigint_leaves_nothing_behind() {
         .await
         .expect("mesos-local exits in time")
         .expect("wait");
-    println!("mesos-local stopped in {:?}", stopping.elapsed());
+    println!(
+        "mesos-local {extra:?} stopped in {:?}; its containers had {} cgroups",
+        stopping.elapsed(),
+        cgroups.len()
+    );
     assert!(status.success(), "{status}");
     assert_eq!(processes_mentioning(&work_dir), Vec::<i32>::new());
+    let left: Vec<&PathBuf> = cgroups.iter().filter(|c| c.exists()).collect();
+    assert!(left.is_empty(), "cgroups left: {left:?}");
     assert!(!work_dir.exists(), "{} was removed", work_dir.display());
+}
+
+/// The cgroups of process `pid` under a mesos-local agent's cgroups root, and those roots.
+fn local_cgroups(pid: i32) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if !path.starts_with("/mesos-local-") {
+            continue;
+        }
+        let hierarchy = Path::new("/sys/fs/cgroup").join(controllers.trim_start_matches("name="));
+        let cgroup = hierarchy.join(path.trim_start_matches('/'));
+        found.extend(cgroup.parent().map(Path::to_path_buf));
+        found.push(cgroup);
+    }
+    found
+}
+
+/// With the agents' default isolation and launcher (the linux launcher when run as root).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_run_command_tasks_and_sigint_leaves_nothing_behind() {
+    run_tasks_then_interrupt(&[]).await;
+}
+
+/// With what works without root: posix isolators and launcher.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posix_agents_run_command_tasks_and_sigint_leaves_nothing_behind() {
+    run_tasks_then_interrupt(&["--isolation=posix/cpu,posix/mem", "--launcher=posix"]).await;
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::agent::containerizer::cgroups::Cgroups;
 use crate::agent::flags::{AgentFlags, COMMAND_EXECUTOR, DEFAULT_EXECUTOR};
 use crate::agent::options::AgentOptions;
 use crate::agent::{Agent, AgentError};
@@ -138,6 +139,8 @@ pub struct LocalCluster {
     master: Master,
     agents: Vec<Agent>,
     work_dir: PathBuf,
+    /// The agents' `--cgroups_root`s, agent 0's first.
+    cgroups_roots: Vec<String>,
     temp_dir: Option<tempfile::TempDir>,
 }
 
@@ -208,6 +211,9 @@ impl LocalCluster {
         let cluster = LocalCluster {
             master,
             agents,
+            cgroups_roots: (0..options.num_agents)
+                .map(|index| cgroups_root(&work_dir, index))
+                .collect(),
             work_dir,
             temp_dir,
         };
@@ -268,8 +274,8 @@ impl LocalCluster {
     }
 
     /// Stops every agent at once (each shuts its executors down and destroys their
-    /// containers), then the master; then removes the cluster directory if it was a
-    /// temporary one.
+    /// containers), then the master; then removes the agents' emptied cgroups roots, and
+    /// the cluster directory if it was a temporary one.
     pub async fn stop(self) {
         let mut stopping = tokio::task::JoinSet::new();
         for agent in self.agents {
@@ -277,6 +283,9 @@ impl LocalCluster {
         }
         while stopping.join_next().await.is_some() {}
         self.master.stop().await;
+        for root in &self.cgroups_roots {
+            remove_cgroups_root(root);
+        }
         if let Some(temp) = self.temp_dir {
             if let Err(e) = temp.close() {
                 tracing::warn!("cannot remove {}: {e}", self.work_dir.display());
@@ -380,6 +389,28 @@ fn cgroups_root(work_dir: &Path, index: usize) -> String {
         .unwrap_or_else(|_| work_dir.to_path_buf())
         .hash(&mut hasher);
     format!("mesos-local-{:016x}-agent-{index}", hasher.finish())
+}
+
+/// Removes the (empty) cgroups root `root` from every hierarchy it is in; nothing when the
+/// host has no cgroups or the agent made none.
+fn remove_cgroups_root(root: &str) {
+    let Ok(cgroups) = Cgroups::detect(root) else {
+        return;
+    };
+    for controller in cgroups.controllers() {
+        // A container's cgroup is `<hierarchy>/<root>/<id>`: its parent is the root.
+        let Ok(probe) = cgroups.container(controller, "root") else {
+            continue;
+        };
+        let Some(path) = probe.path().parent() else {
+            continue;
+        };
+        match std::fs::remove_dir(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!("cannot remove cgroup {}: {e}", path.display()),
+        }
+    }
 }
 
 fn create_dir(path: &Path) -> Result<(), LocalError> {
