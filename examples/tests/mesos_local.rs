@@ -361,3 +361,33 @@ fn bad_agent_resources_fail_before_serving() {
     assert!(stderr.contains("invalid agent settings"), "{stderr}");
     assert!(output.stdout.is_empty(), "nothing was served");
 }
+
+/// The library type on its own: agents on consecutive ports, all registered, and the
+/// temporary directory gone after stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_cluster_registers_its_agents_and_stop_removes_its_directory() {
+    use mesos_core::local::{LocalCluster, LocalOptions};
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let cluster = LocalCluster::start(LocalOptions {
+        num_agents: 3,
+        agent_port: free_port,
+        isolation: Some("posix/cpu,posix/mem".into()),
+        launcher: Some("posix".into()),
+        ..LocalOptions::default()
+    })
+    .await
+    .expect("the cluster starts");
+    let ports: Vec<u16> = cluster.agent_addrs().iter().map(|a| a.port()).collect();
+    assert_eq!(ports, [free_port, free_port + 1, free_port + 2]);
+    cluster
+        .wait_for_agents(EVENT_TIMEOUT)
+        .await
+        .expect("all agents register");
+    let work_dir = cluster.work_dir().to_path_buf();
+    assert!(work_dir.join("agents/2").is_dir());
+    cluster.stop().await;
+    assert!(!work_dir.exists());
+}
