@@ -11,6 +11,7 @@ pub mod flags;
 mod frame;
 pub mod http;
 pub mod json;
+pub mod local;
 pub mod master;
 pub mod proto;
 pub mod protobuf;
