@@ -19,6 +19,9 @@ use mesos_core::flags::{cli, LoggingLevel};
 use mesos_core::local::{
     invoked_as_executor, ExecutorPrograms, LocalCluster, LocalOptions, DEFAULT_AGENT_RESOURCES,
 };
+use mesos_core::proto::mesos::v1::Status;
+use mesos_core::scheduler::SchedulerDriver;
+use mesos_examples::test_framework::{TestFramework, TestFrameworkConfig};
 
 /// How long the agents are given to register before a warning is printed (they keep
 /// trying afterwards).
@@ -75,6 +78,16 @@ struct Flags {
     /// The least severe log level written to stderr: INFO, WARNING or ERROR.
     #[arg(long, value_enum, default_value = "INFO")]
     logging_level: LoggingLevel,
+
+    /// Run a demo framework (the test framework with command tasks) once the agents are
+    /// registered, print what it did, then stop the cluster and exit with its result.
+    #[arg(long, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value_t = false, default_missing_value = "true")]
+    demo: bool,
+
+    /// How many tasks the demo framework runs.
+    #[arg(long, default_value_t = 5)]
+    demo_tasks: usize,
 }
 
 fn main() -> ExitCode {
@@ -115,7 +128,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let demo_tasks = flags.demo.then_some(flags.demo_tasks);
     runtime.block_on(async move {
+        let mut exit = ExitCode::SUCCESS;
         let cluster = match LocalCluster::start(options).await {
             Ok(cluster) => cluster,
             Err(e) => {
@@ -140,17 +155,74 @@ fn main() -> ExitCode {
                         Ok(()) => println!("Agents registered: {}", cluster.agent_addrs().len()),
                         Err(e) => eprintln!("mesos-local: {e}; they keep trying"),
                     }
-                    signal.await;
+                    if demo_tasks.is_some() {
+                        let master = cluster.master_addr().to_string();
+                        let demo = tokio::task::spawn_blocking(move || run_demo(&master, demo_tasks));
+                        tokio::select! {
+                            result = demo => exit = result.unwrap_or(ExitCode::FAILURE),
+                            () = &mut signal => {}
+                        }
+                    } else {
+                        signal.await;
+                    }
                 }
                 () = &mut signal => {}
             }
         }
         cluster.stop().await;
-        ExitCode::SUCCESS
+        exit
     })
 }
 
 /// One `Name: value` line per address, for people and scripts.
+/// Runs the demo framework against the master at `master`: `tasks` command tasks, each
+/// printing a greeting into its sandbox's stdout; prints every status update and a summary.
+fn run_demo(master: &str, tasks: Option<usize>) -> ExitCode {
+    let num_tasks = tasks.unwrap_or(0);
+    println!("Demo: running {num_tasks} tasks through the test framework");
+    let config = TestFrameworkConfig {
+        num_tasks,
+        task_resources: "cpus:0.1;mem:32".into(),
+        executor: None,
+        command: "echo Hello from task {} on $(hostname)".into(),
+        verbose: true,
+    };
+    let framework = match TestFramework::new(config) {
+        Ok(framework) => framework,
+        Err(e) => {
+            eprintln!("mesos-local: demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = framework.report();
+    let info = TestFramework::framework_info("mesos-local demo");
+    let status = match SchedulerDriver::new(framework, info, master) {
+        Ok(driver) => driver.run(),
+        Err(e) => {
+            eprintln!("mesos-local: demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = report.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match report.aborted {
+        None if status == Status::DriverStopped => {
+            println!(
+                "Demo: all {} tasks finished (each wrote its greeting to its sandbox's stdout)",
+                report.finished.len()
+            );
+            ExitCode::SUCCESS
+        }
+        reason => {
+            eprintln!(
+                "mesos-local: demo failed ({}): {}",
+                status.as_str_name(),
+                reason.unwrap_or_default()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn print_addresses(cluster: &LocalCluster) {
     let master = http(cluster.master_addr());
     println!("Master: {master}");

@@ -346,7 +346,10 @@ impl ExecutorDriver {
             let name = call.name();
             let result = catch_unwind(AssertUnwindSafe(|| self.invoke(&mut *executor, call)));
             if let Err(panic) = result {
-                let message = format!("{name} panicked: {}", crate::scheduler::driver::panic_message(&*panic));
+                let message = format!(
+                    "{name} panicked: {}",
+                    crate::scheduler::driver::panic_message(&*panic)
+                );
                 tracing::error!("Executor callback {message}; aborting the driver");
                 let _ = catch_unwind(AssertUnwindSafe(|| executor.error(&self, &message)));
                 self.abort_because(message);
