@@ -7,15 +7,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[allow(dead_code)]
+mod support;
+
 use base64::Engine;
 use mesos_core::agent::containerizer::{ContainerizerConfig, LauncherKind};
 use mesos_core::agent::{Agent, AgentOptions, RecoverMode};
 use mesos_core::master::{Master, MasterOptions};
-use mesos_core::recordio;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use support::Framework;
 
-const EVENT_TIMEOUT: Duration = Duration::from_secs(30);
 const TEST_EXECUTOR: &str = env!("CARGO_BIN_EXE_test-executor");
 
 fn agent_options(master: SocketAddr, work_dir: &Path) -> AgentOptions {
@@ -51,117 +52,6 @@ fn agent_options(master: SocketAddr, work_dir: &Path) -> AgentOptions {
 
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
-}
-
-/// A framework on the JSON scheduler API, reading its event stream in the background.
-struct Framework {
-    client: reqwest::Client,
-    url: String,
-    stream_id: String,
-    id: String,
-    events: mpsc::UnboundedReceiver<Value>,
-    reader: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Framework {
-    fn drop(&mut self) {
-        self.reader.abort();
-    }
-}
-
-impl Framework {
-    async fn subscribe(master: SocketAddr) -> Framework {
-        let client = reqwest::Client::new();
-        let url = format!("http://{master}/api/v1/scheduler");
-        let call = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {
-            "user": "root", "name": "executor-driver-test"}}});
-        let mut response = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(call.to_string())
-            .send()
-            .await
-            .expect("subscribe request");
-        assert_eq!(response.status(), 200);
-        let stream_id = response.headers()["mesos-stream-id"]
-            .to_str()
-            .expect("ascii")
-            .to_string();
-        let (tx, events) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(async move {
-            let mut decoder = recordio::Decoder::default();
-            while let Ok(Some(chunk)) = response.chunk().await {
-                for record in decoder.decode(&chunk).expect("valid recordio") {
-                    let event: Value = serde_json::from_slice(&record).expect("JSON event");
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        let mut framework = Framework {
-            client,
-            url,
-            stream_id,
-            id: String::new(),
-            events,
-            reader,
-        };
-        let subscribed = framework.next("SUBSCRIBED").await;
-        framework.id = subscribed["subscribed"]["framework_id"]["value"]
-            .as_str()
-            .expect("framework id")
-            .to_string();
-        framework
-    }
-
-    /// The next event of `kind`, skipping others.
-    async fn next(&mut self, kind: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
-        loop {
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no {kind} event within {EVENT_TIMEOUT:?}"))
-                .unwrap_or_else(|| panic!("the stream ended before a {kind} event"));
-            if event["type"] == kind {
-                return event;
-            }
-        }
-    }
-
-    async fn call(&self, mut call: Value) {
-        call["framework_id"] = json!({"value": self.id});
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("mesos-stream-id", &self.stream_id)
-            .body(call.to_string())
-            .send()
-            .await
-            .expect("call request");
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap_or_default();
-        assert_eq!(status, 202, "{call}: {body}");
-    }
-
-    /// The next UPDATE's status, acknowledged.
-    async fn update(&mut self) -> Value {
-        let update = self.next("UPDATE").await;
-        let status = update["update"]["status"].clone();
-        if status["uuid"].is_null() {
-            // Mesos only asks for acknowledgements of updates with a uuid.
-            return status;
-        }
-        self.call(json!({"type": "ACKNOWLEDGE", "acknowledge": {
-            "agent_id": status["agent_id"],
-            "task_id": status["task_id"],
-            "uuid": status["uuid"]
-        }}))
-        .await;
-        status
-    }
 }
 
 /// A task of the test executor `e1` running `command` (none when empty).
@@ -235,7 +125,7 @@ async fn test_executor_runs_fails_kills_and_echoes() {
         .await
         .expect("agent registers");
 
-    let mut framework = Framework::subscribe(master.addr()).await;
+    let mut framework = Framework::subscribe(&master.addr().to_string()).await;
     let offers = framework.next("OFFERS").await;
     let offer = offers["offers"]["offers"][0].clone();
     let sleep_marker = "sleep 100.4711";

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use mesos_core::recordio;
-use serde_json::{json, Value};
+#[allow(dead_code)]
+mod support;
+
+use serde_json::Value;
+use support::{Framework, EVENT_TIMEOUT};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
-use tokio::sync::mpsc;
-
-const EVENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running `mesos-local` and the `Name: value` lines it printed.
 struct Local {
@@ -86,139 +86,6 @@ fn processes_mentioning(dir: &Path) -> Vec<i32> {
     pids
 }
 
-/// A framework subscribed through the v1 scheduler API in JSON.
-struct Scheduler {
-    client: reqwest::Client,
-    url: String,
-    stream_id: String,
-    framework_id: String,
-    events: mpsc::UnboundedReceiver<Value>,
-}
-
-impl Scheduler {
-    async fn subscribe(master: &str) -> Scheduler {
-        let client = reqwest::Client::new();
-        let url = format!("{master}/api/v1/scheduler");
-        let call = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {
-            "user": "root", "name": "mesos-local test"}}});
-        let mut response = client
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(call.to_string())
-            .send()
-            .await
-            .expect("subscribe request");
-        assert_eq!(response.status(), 200);
-        let stream_id = response.headers()["mesos-stream-id"]
-            .to_str()
-            .expect("ascii")
-            .to_string();
-        let (tx, events) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut decoder = recordio::Decoder::default();
-            while let Ok(Some(chunk)) = response.chunk().await {
-                for record in decoder.decode(&chunk).expect("valid recordio") {
-                    let event = serde_json::from_slice(&record).expect("event is JSON");
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        let mut scheduler = Scheduler {
-            client,
-            url,
-            stream_id,
-            framework_id: String::new(),
-            events,
-        };
-        let subscribed = scheduler.next("SUBSCRIBED").await;
-        scheduler.framework_id = subscribed["subscribed"]["framework_id"]["value"]
-            .as_str()
-            .expect("framework id")
-            .to_string();
-        scheduler
-    }
-
-    /// The next event of `kind`, skipping others.
-    async fn next(&mut self, kind: &str) -> Value {
-        let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
-        loop {
-            let event = tokio::time::timeout_at(deadline, self.events.recv())
-                .await
-                .unwrap_or_else(|_| panic!("no {kind} event in time"))
-                .unwrap_or_else(|| panic!("stream ended before a {kind} event"));
-            if event["type"] == kind {
-                return event;
-            }
-        }
-    }
-
-    async fn call(&self, mut call: Value) {
-        call["framework_id"] = json!({"value": self.framework_id});
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("mesos-stream-id", &self.stream_id)
-            .body(call.to_string())
-            .send()
-            .await
-            .expect("call request");
-        let status = response.status();
-        assert_eq!(status, 202, "{}", response.text().await.unwrap_or_default());
-    }
-
-    /// Accepts `offer` with one command task running `command`.
-    async fn launch(&self, offer: &Value, task_id: &str, command: &str) {
-        let role = offer["allocation_info"]["role"].clone();
-        let scalar = |name: &str, value: f64| {
-            json!({"name": name, "type": "SCALAR", "scalar": {"value": value},
-                   "allocation_info": {"role": role}})
-        };
-        self.call(json!({
-            "type": "ACCEPT",
-            "accept": {
-                "offer_ids": [offer["id"]],
-                "operations": [{"type": "LAUNCH", "launch": {"task_infos": [{
-                    "name": task_id,
-                    "task_id": {"value": task_id},
-                    "agent_id": offer["agent_id"],
-                    "resources": [scalar("cpus", 0.1), scalar("mem", 32.0)],
-                    "command": {"value": command}
-                }]}}]
-            }
-        }))
-        .await;
-    }
-
-    /// Acknowledges UPDATEs until task `task_id` reaches `state`; panics on a terminal
-    /// state that is not it.
-    async fn await_state(&mut self, task_id: &str, state: &str) {
-        loop {
-            let update = self.next("UPDATE").await;
-            let status = &update["update"]["status"];
-            if status.get("uuid").is_some() {
-                self.call(json!({"type": "ACKNOWLEDGE", "acknowledge": {
-                    "agent_id": status["agent_id"],
-                    "task_id": status["task_id"],
-                    "uuid": status["uuid"]}}))
-                    .await;
-            }
-            if status["task_id"]["value"] != task_id {
-                continue;
-            }
-            let reached = status["state"].as_str().expect("state");
-            if reached == state {
-                return;
-            }
-            let terminal = ["TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST"];
-            assert!(!terminal.contains(&reached), "task {task_id}: {status}");
-        }
-    }
-}
-
 /// Starts `mesos-local --num_agents=2` with `extra` flags, runs a task to TASK_FINISHED on
 /// one agent and leaves one running on the other, then SIGINTs it: it must exit 0 leaving
 /// no process, no cgroup of its containers and no temporary directory.
@@ -242,7 +109,7 @@ async fn run_tasks_then_interrupt(extra: &[&str]) {
     assert_eq!(state["activated_slaves"], 2.0, "{state}");
     assert_eq!(state["slaves"].as_array().map(Vec::len), Some(2));
 
-    let mut scheduler = Scheduler::subscribe(&master).await;
+    let mut scheduler = Framework::subscribe(master.trim_start_matches("http://")).await;
     let offers = scheduler.next("OFFERS").await;
     let offers = offers["offers"]["offers"]
         .as_array()
