@@ -3,52 +3,17 @@
 //! killed; a framework message goes to the executor and back to the scheduler.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[allow(dead_code)]
 mod support;
 
 use base64::Engine;
-use mesos_core::agent::containerizer::{ContainerizerConfig, LauncherKind};
-use mesos_core::agent::{Agent, AgentOptions, RecoverMode};
-use mesos_core::master::{Master, MasterOptions};
+use mesos_core::local::{LocalCluster, LocalOptions};
 use serde_json::{json, Value};
 use support::Framework;
 
 const TEST_EXECUTOR: &str = env!("CARGO_BIN_EXE_test-executor");
-
-fn agent_options(master: SocketAddr, work_dir: &Path) -> AgentOptions {
-    AgentOptions {
-        master: master.to_string(),
-        bind: "127.0.0.1:0".parse().expect("address"),
-        advertise: None,
-        hostname: "localhost".into(),
-        work_dir: work_dir.to_path_buf(),
-        resources: mesos_core::resources::parse_resources("cpus:2;mem:1024;disk:1024", "*")
-            .expect("valid resources")
-            .to_protos(),
-        attributes: Vec::new(),
-        domain: None,
-        containerizer: ContainerizerConfig {
-            isolation: "posix/cpu,posix/mem".into(),
-            launcher: LauncherKind::Posix,
-            ..Default::default()
-        },
-        // Only custom executors run here.
-        command_executor: PathBuf::from("/nonexistent/mesos-executor"),
-        default_executor: PathBuf::from("/nonexistent/mesos-default-executor"),
-        executor_registration_timeout: Duration::from_secs(60),
-        executor_reregistration_timeout: Duration::from_secs(10),
-        executor_shutdown_grace_period: Duration::from_secs(2),
-        recover: RecoverMode::Reconnect,
-        recovery_timeout: Duration::from_secs(900),
-        gc_delay: Duration::from_secs(7 * 86_400),
-        registration_backoff_factor: Duration::from_millis(100),
-        flags: Default::default(),
-    }
-}
 
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
@@ -110,22 +75,19 @@ async fn gone(marker: &str, timeout: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_executor_runs_fails_kills_and_echoes() {
-    let master = Master::start(MasterOptions {
-        allocation_interval: Duration::from_millis(100),
+    let cluster = LocalCluster::start(LocalOptions {
+        isolation: Some("posix/cpu,posix/mem".into()),
+        launcher: Some("posix".into()),
         ..Default::default()
     })
     .await
-    .expect("master starts");
-    let work = tempfile::tempdir().expect("work dir");
-    let agent = Agent::start(agent_options(master.addr(), work.path()))
-        .await
-        .expect("agent starts");
-    agent
-        .registered(Duration::from_secs(20))
+    .expect("cluster starts");
+    cluster
+        .wait_for_agents(Duration::from_secs(20))
         .await
         .expect("agent registers");
 
-    let mut framework = Framework::subscribe(&master.addr().to_string()).await;
+    let mut framework = Framework::subscribe(&cluster.master_addr().to_string()).await;
     let offers = framework.next("OFFERS").await;
     let offer = offers["offers"]["offers"][0].clone();
     let sleep_marker = "sleep 100.4711";
@@ -196,11 +158,10 @@ async fn test_executor_runs_fails_kills_and_echoes() {
         "the task outlived its kill"
     );
 
-    // Stopping the agent shuts the executor down: it exits.
-    agent.stop().await;
+    // Stopping the cluster's agent shuts the executor down: it exits.
+    cluster.stop().await;
     assert!(
         gone(TEST_EXECUTOR, Duration::from_secs(10)).await,
         "the executor outlived the agent"
     );
-    master.stop().await;
 }
