@@ -387,9 +387,7 @@ impl Execute {
 
     /// The operation launching `launch` on `offer`'s agent, when the offer holds enough.
     fn fit(&self, launch: &Launch, offer: &Offer) -> Option<offer::Operation> {
-        let mut offered = Resources::from_protos_lossy(&offer.resources);
-        offered.unallocate();
-        if !offered.contains(&Self::needed(launch)) {
+        if !Resources::offered(&offer.resources).contains(&Self::needed(launch)) {
             return None;
         }
         let allocate = |resources: &mut Vec<Resource>| {

@@ -3,4 +3,5 @@
 //! service framework.
 
 pub mod execute;
+pub mod service_framework;
 pub mod test_framework;

@@ -104,8 +104,7 @@ impl TestFramework {
 
     /// The tasks to launch on `offer`, as many as its resources hold.
     fn tasks_for(&mut self, offer: &Offer) -> Vec<TaskInfo> {
-        let mut left = Resources::from_protos_lossy(&offer.resources);
-        left.unallocate();
+        let mut left = Resources::offered(&offer.resources);
         let agent = offer.agent_id.value.clone();
         let mut tasks = Vec::new();
         while self.launched < self.config.num_tasks {

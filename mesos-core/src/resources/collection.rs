@@ -238,6 +238,18 @@ impl Resources {
         Resources::from_unsorted(entries)
     }
 
+    /// The resources of an offer as a framework sizes tasks against them: read like
+    /// [`Resources::from_protos_lossy`], with the allocation role taken off so that they
+    /// compare with resources the framework writes without one.
+    pub fn offered<'a, I>(protos: I) -> Resources
+    where
+        I: IntoIterator<Item = &'a pb::Resource>,
+    {
+        let mut resources = Resources::from_protos_lossy(protos);
+        resources.unallocate();
+        resources
+    }
+
     /// Writes the resources as post-refinement protos, one per resource yielded by
     /// [`Resources::iter`].
     pub fn to_protos(&self) -> Vec<pb::Resource> {
