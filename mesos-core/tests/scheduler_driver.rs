@@ -482,3 +482,61 @@ fn missed_heartbeats_disconnect_and_subscribe_again() {
     assert!(subscriptions.try_iter().count() >= 2);
     assert_eq!(driver.abort(), Status::DriverAborted);
 }
+
+/// A non-leading master as Mesos answers for one: 307 to the leader at `leader`, with a
+/// protocol-relative `Location`. Counts the requests it got.
+fn redirecting_master(leader: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: //{leader}/api/v1/scheduler\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (addr, requests)
+}
+
+#[test]
+fn a_non_leading_master_redirects_the_driver_to_the_leader() {
+    let rt = runtime();
+    let cluster = rt.block_on(TestCluster::start(RESOURCES, |_| {}));
+    let leader = cluster.master.addr().to_string();
+    let (follower, requests) = redirecting_master(leader);
+    // The follower is listed first: the driver tries it, is redirected, and stays with the
+    // leader for every later call.
+    let (driver, mut seen) = driver(&follower, framework("redirected"), false);
+    driver.start();
+    wait_for(&mut seen, "registered", |s| {
+        matches!(s, Seen::Registered(_)).then_some(())
+    });
+    let offer = offers(&mut seen).remove(0);
+    driver.decline_offer(
+        &offer.id,
+        Some(Filters {
+            refuse_seconds: Some(3600.0),
+        }),
+    );
+    driver.revive_offers(&[]);
+    let again = offers(&mut seen);
+    assert_eq!(
+        again[0].agent_id, offer.agent_id,
+        "the revive reached the leader"
+    );
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "only SUBSCRIBE went to the non-leading master"
+    );
+    driver.stop(false);
+    rt.block_on(cluster.stop());
+}
