@@ -1,7 +1,8 @@
 //! The callback SchedulerDriver against a real master (and a real agent) in this process:
 //! registration, offers, declines, launching and killing tasks run by pymesos' executor,
 //! failover with the framework id, a master restart, reconciliation, a panicking callback,
-//! a refused subscription, and heartbeat loss (against a master that goes silent).
+//! a refused subscription, a non-leading master's redirect, and heartbeat loss (against a
+//! master that goes silent).
 
 #[allow(dead_code)]
 mod agent_support;
