@@ -166,6 +166,32 @@ pub struct TestCluster {
     pub agent: Agent,
     /// The agent's work directory.
     pub work: tempfile::TempDir,
+    /// Kills what a panicking test left running of this cluster.
+    _reaper: ExecutorReaper,
+}
+
+/// SIGKILLs, when dropped, every process whose environment names the work directory — the
+/// executors of a cluster whose test panicked before stopping it, which would otherwise
+/// outlive the test (pymesos' executor does not exit when its agent goes).
+struct ExecutorReaper(PathBuf);
+
+impl Drop for ExecutorReaper {
+    fn drop(&mut self) {
+        let needle = self.0.as_os_str().as_encoded_bytes();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            if environ.windows(needle.len()).any(|w| w == needle) {
+                let pid = nix::unistd::Pid::from_raw(pid);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+    }
 }
 
 impl TestCluster {
@@ -179,6 +205,7 @@ impl TestCluster {
         TestCluster {
             master,
             agent,
+            _reaper: ExecutorReaper(work.path().to_path_buf()),
             work,
         }
     }
