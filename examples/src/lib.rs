@@ -2,6 +2,7 @@
 //! ([`execute`]), `mesos-local`, the test framework and executor, and a long-running
 //! service framework.
 
+pub mod console;
 pub mod execute;
 pub mod service_framework;
 pub mod test_framework;

@@ -254,12 +254,7 @@ fn follow_demand(driver: &SchedulerDriver, missing: usize) {
 
 impl Scheduler for Service {
     fn registered(&mut self, driver: &SchedulerDriver, id: &FrameworkId, master: &MasterInfo) {
-        println!(
-            "Registered with the master at {}:{} as framework {}",
-            master.hostname.as_deref().unwrap_or("?"),
-            master.port,
-            id.value
-        );
+        println!("{}", crate::console::registered(id, master));
         let missing = self.state.lock().missing();
         follow_demand(driver, missing);
     }
@@ -299,17 +294,7 @@ impl Scheduler for Service {
         let state_now = status.state();
         let mut state = self.state.lock();
         if state.config.verbose {
-            println!(
-                "Task {} is in state {}{}",
-                status.task_id.value,
-                state_now.as_str_name(),
-                status
-                    .message
-                    .as_deref()
-                    .filter(|m| !m.is_empty())
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            );
+            println!("{}", crate::console::task_state(status));
         }
         let Some((&number, instance)) = state
             .instances

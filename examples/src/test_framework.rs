@@ -157,12 +157,7 @@ impl TestFramework {
 
 impl Scheduler for TestFramework {
     fn registered(&mut self, _: &SchedulerDriver, id: &FrameworkId, master: &MasterInfo) {
-        println!(
-            "Registered with the master at {}:{} as framework {}",
-            master.hostname.as_deref().unwrap_or("?"),
-            master.port,
-            id.value
-        );
+        println!("{}", crate::console::registered(id, master));
     }
 
     fn resource_offers(&mut self, driver: &SchedulerDriver, offers: Vec<Offer>) {
@@ -184,17 +179,7 @@ impl Scheduler for TestFramework {
     fn status_update(&mut self, driver: &SchedulerDriver, status: &TaskStatus) {
         let state = status.state();
         if self.config.verbose {
-            println!(
-                "Task {} is in state {}{}",
-                status.task_id.value,
-                state.as_str_name(),
-                status
-                    .message
-                    .as_deref()
-                    .filter(|m| !m.is_empty())
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            );
+            println!("{}", crate::console::task_state(status));
         }
         if !is_terminal_state(state) {
             return;
