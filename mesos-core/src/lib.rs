@@ -9,6 +9,7 @@ mod durable_fs;
 pub mod executor;
 pub mod flags;
 mod frame;
+pub mod ha;
 pub mod http;
 pub mod json;
 pub mod local;

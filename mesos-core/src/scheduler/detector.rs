@@ -10,6 +10,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::ha::{ZkDetector, ZkUrl};
+
 /// Why no master address could be found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DetectorError {
@@ -68,13 +70,22 @@ impl MasterDetector for StandaloneDetector {
     }
 }
 
-/// The detector for a `--master` value.
+/// The detector for a `--master` value: a [`ZkDetector`] for `zk://` (or `file://`)
+/// URLs, a [`StandaloneDetector`] for addresses.
 pub fn detector_for(master: &str) -> Result<Arc<dyn MasterDetector>, DetectorError> {
+    if ZkUrl::is_zk(master) {
+        let url = ZkUrl::parse(master).map_err(|e| DetectorError::Invalid {
+            master: master.to_string(),
+            reason: e.to_string(),
+        })?;
+        return Ok(Arc::new(ZkDetector::new(url)));
+    }
     Ok(Arc::new(StandaloneDetector::new(master)?))
 }
 
 /// The `host:port` addresses a `--master` value names: one, or a comma-separated list, each
-/// with or without `http://`. ZooKeeper URLs are refused with the reason.
+/// with or without `http://`. ZooKeeper URLs are refused with the reason: they name no
+/// fixed address (see [`detector_for`]).
 pub fn master_endpoints(master: &str) -> Result<Vec<String>, DetectorError> {
     let invalid = |reason: &str| DetectorError::Invalid {
         master: master.to_string(),
@@ -82,8 +93,7 @@ pub fn master_endpoints(master: &str) -> Result<Vec<String>, DetectorError> {
     };
     if master.starts_with("zk://") || master.starts_with("file://") {
         return Err(invalid(
-            "finding the master through ZooKeeper is not supported yet; give the master's \
-             host:port (or a comma-separated list of them)",
+            "a ZooKeeper URL names no fixed address; find the leader with a ZkDetector",
         ));
     }
     let mut endpoints = Vec::new();

@@ -1,5 +1,7 @@
 //! Helpers shared by the tests that compare our output with other implementations'
-//! (Google's protobuf runtime, pymesos).
+//! (Google's protobuf runtime, pymesos), and the ZooKeeper servers of the HA tests.
+
+pub mod zookeeper;
 
 use std::path::PathBuf;
 
@@ -7,8 +9,8 @@ use mesos_core::schema::descriptor_by_name;
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use serde_json::Value;
 
-/// Set to `1` (as `scripts/test.sh` does) to make a test fail, not skip, when a Python
-/// dependency is missing.
+/// Set to `1` (as `scripts/test.sh` does) to make a test fail, not skip, when a dependency
+/// it needs (Python packages, ZooKeeper) is missing.
 pub const REQUIRE: &str = "MESOS_REQUIRE_PYTHON_DEPS";
 
 /// The workspace root.
