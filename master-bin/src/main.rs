@@ -1,5 +1,6 @@
 //! `mesos-master`: Mesos' master flags (command line and `MESOS_*` environment variables)
-//! in, a running `mesos_core::master::Master` out, until SIGINT or SIGTERM.
+//! in, a running `mesos_core::master::Master` out, until SIGINT or SIGTERM (exit 0) or,
+//! under `--zk`, until it can no longer lead (exit 1).
 
 use std::process::ExitCode;
 
@@ -33,8 +34,18 @@ fn main() -> ExitCode {
             }
         };
         println!("Master {} listening on {}", master.info().id, master.addr());
-        mesos_core::daemon::wait_for_signal().await;
-        master.stop().await;
-        ExitCode::SUCCESS
+        tokio::select! {
+            _ = mesos_core::daemon::wait_for_signal() => {
+                master.stop().await;
+                ExitCode::SUCCESS
+            }
+            reason = master.leadership_lost() => {
+                // As Mesos' masters do: a master that may no longer lead exits, and its
+                // supervisor starts it again as a fresh contender.
+                eprintln!("mesos-master: lost leadership ({reason}); exiting");
+                master.stop().await;
+                ExitCode::FAILURE
+            }
+        }
     })
 }

@@ -84,6 +84,8 @@ pub struct AgentFlags {
     pub gc_delay: Duration,
     /// `--registration_backoff_factor`: the first wait before (re-)registering (1secs).
     pub registration_backoff_factor: Duration,
+    /// `--zk_session_timeout`: the ZooKeeper session timeout of a `zk://` master (10secs).
+    pub zk_session_timeout: Duration,
     /// `--strict`: whether recovery errors are fatal (true).
     pub strict: bool,
     /// `--default_role`: the role of resources given or detected without one (`*`).
@@ -215,6 +217,10 @@ struct RawFlags {
     /// First wait before registering with the master, doubled on each retry.
     #[arg(long, default_value_t = Duration::from_secs(1))]
     registration_backoff_factor: Duration,
+
+    /// ZooKeeper session timeout, when --master is a zk:// URL.
+    #[arg(long, default_value_t = Duration::from_secs(10))]
+    zk_session_timeout: Duration,
 
     /// Whether errors while recovering checkpointed state stop the agent.
     #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true,
@@ -420,6 +426,7 @@ impl AgentFlags {
             recovery_timeout: raw.recovery_timeout,
             gc_delay: raw.gc_delay,
             registration_backoff_factor: raw.registration_backoff_factor,
+            zk_session_timeout: raw.zk_session_timeout,
             strict: raw.strict,
             default_role: raw.default_role,
             logging_level: raw.logging_level,
@@ -481,6 +488,7 @@ impl AgentFlags {
             recovery_timeout: self.recovery_timeout.as_std(),
             gc_delay: self.gc_delay.as_std(),
             registration_backoff_factor: self.registration_backoff_factor.as_std(),
+            zk_session_timeout: self.zk_session_timeout.as_std(),
             flags: self.to_map(),
         })
     }
@@ -549,6 +557,7 @@ impl AgentFlags {
                 self.registration_backoff_factor.to_string(),
             ),
             ("strict", self.strict.to_string()),
+            ("zk_session_timeout", self.zk_session_timeout.to_string()),
             ("default_role", self.default_role.clone()),
             ("logging_level", self.logging_level.to_string()),
             ("quiet", self.quiet.to_string()),

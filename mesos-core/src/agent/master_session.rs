@@ -1,8 +1,10 @@
 //! The agent's connection to its master: registers (re-registers with its id and what it
 //! runs after the first time), feeds the master's events to the state, and registers again
-//! with backoff whenever the stream ends, trying the `--master` addresses in turn. Calls to
+//! with backoff whenever the stream ends, at the master the `--master` detector names next
+//! (the next address of a list, or the leader ZooKeeper names). Calls to
 //! the master go out in order through one sender task, to the master registered with.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -10,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 use super::master_link::{self, LinkError};
 use super::runtime::AgentHandle;
 use crate::proto::mesos::internal::AgentCall;
+use crate::scheduler::MasterDetector;
 
 /// How long a call to the master may take before it is given up (updates are retried).
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -17,34 +20,36 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest wait between two registration attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// The agent protocol URLs of the masters `--master` names (`host:port`, or a comma
-/// separated list of them).
-pub(super) fn master_urls(master: &str) -> Result<Vec<String>, String> {
-    let endpoints =
-        crate::scheduler::detector::master_endpoints(master).map_err(|e| e.to_string())?;
-    Ok(endpoints
-        .into_iter()
-        .map(|endpoint| format!("http://{endpoint}{}", master_link::AGENT_PATH))
-        .collect())
+/// The agent protocol URL of the master at `endpoint` (`host:port`).
+pub(super) fn agent_url(endpoint: &str) -> String {
+    format!("http://{endpoint}{}", master_link::AGENT_PATH)
 }
 
-/// Registers with one of the masters at `urls` and serves its events until the agent stops
+/// Registers with the master `detector` finds and serves its events until the agent stops
 /// or a master refuses the agent for good (it was removed); `current` tells the sender
-/// where the agent is registered.
+/// where the agent is registered. After a failed attempt or a lost stream the detector is
+/// asked again, naming the master that failed.
 pub(super) async fn run(
     handle: AgentHandle,
     client: reqwest::Client,
-    urls: Vec<String>,
+    detector: Arc<dyn MasterDetector>,
     backoff_factor: Duration,
     current: watch::Sender<String>,
 ) {
     let mut backoff = backoff_factor.max(Duration::from_millis(10));
-    let mut next = 0;
+    let mut failed: Option<String> = None;
     loop {
         let Ok(register) = handle.run(|s| s.register_message()).await else {
             return;
         };
-        let url = urls[next % urls.len()].clone();
+        let endpoint = match detector.detect(failed.as_deref()).await {
+            Ok(endpoint) => endpoint,
+            Err(e) => {
+                tracing::error!("cannot find the master: {e}");
+                return;
+            }
+        };
+        let url = agent_url(&endpoint);
         match master_link::register(&client, &url, register).await {
             Ok(registration) => {
                 current.send_replace(url.clone());
@@ -60,6 +65,7 @@ pub(super) async fn run(
                 if handle.run(|s| s.master_disconnected()).await.is_err() {
                     return;
                 }
+                failed = Some(endpoint);
             }
             Err(LinkError::Refused { status: 403, body }) => {
                 tracing::error!("the master refused this agent for good: {body}");
@@ -71,7 +77,7 @@ pub(super) async fn run(
             }
             Err(e) => {
                 tracing::debug!("registration with {url} failed: {e}");
-                next += 1;
+                failed = Some(endpoint);
             }
         }
         let jitter = rand_fraction();
@@ -116,15 +122,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn master_lists_and_zookeeper() {
+    fn the_agent_protocol_lives_under_the_master() {
         assert_eq!(
-            master_urls("127.0.0.1:5050").unwrap(),
-            vec!["http://127.0.0.1:5050/master/internal/agent"]
+            agent_url("127.0.0.1:5050"),
+            "http://127.0.0.1:5050/master/internal/agent"
         );
-        assert_eq!(master_urls("a:1, b:2").unwrap().len(), 2);
-        assert!(master_urls("zk://h:2181/mesos")
-            .unwrap_err()
-            .contains("ZooKeeper"));
-        assert!(master_urls(" , ").is_err());
     }
 }

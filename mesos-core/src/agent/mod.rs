@@ -148,8 +148,10 @@ impl Agent {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(4)
             .build()?;
-        let urls = master_session::master_urls(&options.master).map_err(AgentError::Master)?;
-        let (current, current_url) = tokio::sync::watch::channel(urls[0].clone());
+        let detector =
+            crate::scheduler::master_detector(&options.master, options.zk_session_timeout)
+                .map_err(|e| AgentError::Master(e.to_string()))?;
+        let (current, current_url) = tokio::sync::watch::channel(String::new());
         let (handle, commands) = AgentHandle::new();
         let files = files::Files::new();
         let (outbox, calls) = mpsc::unbounded_channel();
@@ -176,7 +178,7 @@ impl Agent {
         let session = tokio::spawn(master_session::run(
             handle.clone(),
             client,
-            urls,
+            detector,
             backoff,
             current,
         ));

@@ -67,6 +67,9 @@ pub struct AgentOptions {
     /// The most the agent waits between attempts to (re-)register
     /// (`--registration_backoff_factor` scales the first wait; Mesos default 1 second).
     pub registration_backoff_factor: Duration,
+    /// The ZooKeeper session timeout when `master` is a `zk://` URL
+    /// (`--zk_session_timeout`, Mesos default 10 seconds).
+    pub zk_session_timeout: Duration,
     /// Every flag by name as `/flags` and GET_FLAGS show them.
     pub flags: BTreeMap<String, String>,
 }

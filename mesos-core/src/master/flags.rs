@@ -372,21 +372,9 @@ fn parse_min_allocatable_resources(text: &str) -> Result<QuantityAlternatives, S
 
 /// A `zk://` URL with hosts and a path, or a `file://` URL naming a file that holds one.
 fn parse_zk(text: &str) -> Result<String, String> {
-    if let Some(path) = text.strip_prefix("file://") {
-        if path.is_empty() {
-            return Err(format!("'{text}' names no file"));
-        }
-        return Ok(text.to_string());
-    }
-    let rest = text.strip_prefix("zk://").ok_or_else(|| {
-        format!("'{text}' is neither a zk://host:port/path nor a file:///path URL")
-    })?;
-    match rest.split_once('/') {
-        Some((hosts, _)) if !hosts.is_empty() && !hosts.ends_with('@') => Ok(text.to_string()),
-        _ => Err(format!(
-            "'{text}' needs hosts and a path, e.g. zk://host:2181/mesos"
-        )),
-    }
+    crate::ha::ZkUrl::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 impl MasterFlags {
@@ -434,6 +422,11 @@ impl MasterFlags {
                 })
                 .collect(),
             heartbeat_interval: std::time::Duration::from_secs(15),
+            zk: self
+                .zk
+                .as_deref()
+                .and_then(|url| crate::ha::ZkUrl::parse(url).ok()),
+            zk_session_timeout: self.zk_session_timeout.as_std(),
             flags: self.to_map(),
         }
     }

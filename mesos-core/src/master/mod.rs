@@ -16,6 +16,7 @@
 
 mod agent_api;
 mod agents;
+mod election;
 mod events;
 pub mod flags;
 mod json_api;
@@ -39,7 +40,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use agents::{AgentConnection, RemovalKind};
@@ -138,6 +141,10 @@ pub struct MasterOptions {
     pub min_allocatable_resources: Vec<BTreeMap<String, f64>>,
     /// Framework heartbeat interval.
     pub heartbeat_interval: Duration,
+    /// `--zk`: contend for leadership in ZooKeeper; `None` is a standalone master.
+    pub zk: Option<crate::ha::ZkUrl>,
+    /// `--zk_session_timeout`.
+    pub zk_session_timeout: Duration,
     /// The flags as `/flags` and GET_FLAGS show them.
     pub flags: BTreeMap<String, String>,
 }
@@ -163,6 +170,8 @@ impl Default for MasterOptions {
             min_allocatable_resources: crate::allocator::AllocatorOptions::default()
                 .min_allocatable_resources,
             heartbeat_interval: Duration::from_secs(15),
+            zk: None,
+            zk_session_timeout: crate::ha::DEFAULT_SESSION_TIMEOUT,
             flags: BTreeMap::new(),
         }
     }
@@ -188,7 +197,57 @@ pub struct Master {
     info: MasterInfo,
     server: HttpServer,
     handle: MasterHandle,
+    /// The owner task, or for a master under `--zk` the candidacy that starts it.
     owner: JoinHandle<()>,
+    candidacy: Option<Candidacy>,
+}
+
+/// A master under `--zk`: why it lost leadership (once it has), and how to withdraw.
+#[derive(Debug)]
+struct Candidacy {
+    lost: watch::Receiver<Option<String>>,
+    stop: oneshot::Sender<()>,
+    gate: Arc<election::Gate>,
+}
+
+/// A standalone master may always act.
+fn always() -> bool {
+    true
+}
+
+/// Recovers the registry and starts the owner task on it, acting while `may_act` holds.
+fn spawn_owner(
+    options: &MasterOptions,
+    info: &MasterInfo,
+    receiver: mpsc::UnboundedReceiver<runtime::Command>,
+    handle: MasterHandle,
+    may_act: impl Fn() -> bool + Send + Sync + 'static,
+) -> Result<JoinHandle<()>, MasterError> {
+    let mut registry: Box<dyn Registry> = match &options.registry {
+        RegistryStore::InMemory => Box::new(InMemoryRegistry::new()),
+        RegistryStore::WorkDir(dir) => Box::new(FileRegistry::open(FileRegistry::dir_in(dir))?),
+    };
+    let recovered = registry.recover()?;
+    let mut settings = options.clone();
+    settings.max_agent_ping_timeouts = settings.max_agent_ping_timeouts.max(1);
+    let config = MasterConfig {
+        master_info: info.clone(),
+        options: settings,
+    };
+    let mut state = MasterState::new(config, registry, recovered, Instant::now())
+        .map_err(|e| MasterError::Options(e.to_string()))?;
+    state
+        .write_registry(vec![crate::registry::Operation::UpdateMasterInfo(
+            info.clone(),
+        )])
+        .map_err(|e| MasterError::Options(e.to_string()))?;
+    Ok(tokio::spawn(runtime::run(
+        state,
+        receiver,
+        handle,
+        options.allocation_interval,
+        Box::new(may_act),
+    )))
 }
 
 /// The MasterInfo of a master bound at `addr`.
@@ -231,11 +290,6 @@ impl Master {
     /// Recovers the registry, binds the HTTP server and starts the owner task. Must be
     /// called within a Tokio runtime.
     pub async fn start(options: MasterOptions) -> Result<Master, MasterError> {
-        let mut registry: Box<dyn Registry> = match &options.registry {
-            RegistryStore::InMemory => Box::new(InMemoryRegistry::new()),
-            RegistryStore::WorkDir(dir) => Box::new(FileRegistry::open(FileRegistry::dir_in(dir))?),
-        };
-        let recovered = registry.recover()?;
         let listener = tokio::net::TcpListener::bind(options.bind)
             .await
             .map_err(|source| ServerError::Bind {
@@ -247,33 +301,72 @@ impl Master {
             source,
         })?;
         let info = master_info(&options, addr);
-        let config_info = info.clone();
-        let mut settings = options.clone();
-        settings.max_agent_ping_timeouts = settings.max_agent_ping_timeouts.max(1);
-        let config = MasterConfig {
-            master_info: info.clone(),
-            options: settings,
-        };
-        let mut state = MasterState::new(config, registry, recovered, Instant::now())
-            .map_err(|e| MasterError::Options(e.to_string()))?;
-        state
-            .write_registry(vec![crate::registry::Operation::UpdateMasterInfo(info)])
-            .map_err(|e| MasterError::Options(e.to_string()))?;
         let (commands, receiver) = mpsc::unbounded_channel();
         let handle = MasterHandle::new(commands, options.flags.clone(), options.cluster.clone());
-        let owner = tokio::spawn(runtime::run(
-            state,
-            receiver,
-            handle.clone(),
-            options.allocation_interval,
+        let Some(url) = options.zk.clone() else {
+            let owner = spawn_owner(&options, &info, receiver, handle.clone(), always)?;
+            let server = HttpServer::serve(listener, routes(handle.clone()))?;
+            return Ok(Master {
+                info,
+                server,
+                handle,
+                owner,
+                candidacy: None,
+            });
+        };
+        let timeout = options.zk_session_timeout;
+        let contender = crate::ha::MasterContender::contend(&url, &info, timeout)
+            .await
+            .map_err(|e| MasterError::Options(e.to_string()))?;
+        let detector = crate::ha::ZkDetector::with_session_timeout(url, timeout);
+        let own = format!(
+            "{}:{}",
+            info.address
+                .as_ref()
+                .and_then(|a| a.ip.clone())
+                .unwrap_or_default(),
+            info.port
+        );
+        let gate = Arc::new(election::Gate::new(
+            &contender,
+            detector.leader().await,
+            own,
         ));
-        let router = routes(handle.clone());
+        let acting = gate.clone();
+        let start: election::StartOwner = {
+            let (options, info, handle) = (options.clone(), info.clone(), handle.clone());
+            Box::new(move || {
+                spawn_owner(&options, &info, receiver, handle, move || acting.acting())
+                    .map_err(|e| e.to_string())
+            })
+        };
+        let router = routes(handle.clone()).layer(axum::middleware::from_fn_with_state(
+            gate.clone(),
+            election::gate,
+        ));
         let server = HttpServer::serve(listener, router)?;
+        let (lost_tx, lost) = watch::channel(None);
+        let (stop, stop_rx) = oneshot::channel();
+        let (election_handle, election_gate) = (handle.clone(), gate.clone());
+        let owner = tokio::spawn(async move {
+            // The detector follows the leader for the gate's redirects as long as this runs.
+            let _detector = detector;
+            election::run(
+                contender,
+                election_gate,
+                start,
+                election_handle,
+                lost_tx,
+                stop_rx,
+            )
+            .await
+        });
         Ok(Master {
-            info: config_info,
+            info,
             server,
             handle,
             owner,
+            candidacy: Some(Candidacy { lost, stop, gate }),
         })
     }
 
@@ -287,6 +380,30 @@ impl Master {
         &self.info
     }
 
+    /// Whether this master acts as the leader: always for a standalone master; under
+    /// `--zk`, while it is elected and its ZooKeeper lease holds.
+    pub fn is_leading(&self) -> bool {
+        match &self.candidacy {
+            None => true,
+            Some(candidacy) => candidacy.gate.acting(),
+        }
+    }
+
+    /// Waits until this master can no longer lead and says why; never returns for a
+    /// standalone master. A master that lost leadership has stopped acting; Mesos'
+    /// masters exit then, and so does `mesos-master`.
+    pub async fn leadership_lost(&self) -> String {
+        let Some(candidacy) = &self.candidacy else {
+            return std::future::pending().await;
+        };
+        let mut lost = candidacy.lost.clone();
+        let reason = lost.wait_for(Option::is_some).await.map(|r| r.clone());
+        match reason {
+            Ok(Some(reason)) => reason,
+            _ => "the candidacy ended".into(),
+        }
+    }
+
     /// A handle to send commands to the master.
     pub fn handle(&self) -> &MasterHandle {
         &self.handle
@@ -295,7 +412,12 @@ impl Master {
     /// Stops the master: the owner task ends (closing every stream), then the HTTP server
     /// (waiting up to 5 s for requests in flight); the port is free when this returns.
     pub async fn stop(self) {
-        self.handle.stop();
+        match self.candidacy {
+            Some(candidacy) => {
+                let _ = candidacy.stop.send(());
+            }
+            None => self.handle.stop(),
+        }
         let _ = self.owner.await;
         let _ = self.server.shutdown(Duration::from_secs(5)).await;
     }

@@ -206,12 +206,15 @@ impl<T> futures_core::Stream for Watched<T> {
     }
 }
 
-/// The owner task's loop.
+/// The owner task's loop. While `may_act` is false (a master under `--zk` whose lease
+/// lapsed) it applies nothing: calls are refused as if the master were stopping, timers
+/// and allocations wait.
 pub(super) async fn run(
     mut state: MasterState,
     mut commands: mpsc::UnboundedReceiver<Command>,
     handle: MasterHandle,
     allocation_interval: Duration,
+    may_act: Box<dyn Fn() -> bool + Send + Sync>,
 ) {
     // The handle's sender lives as long as the loop; only Stop ends it.
     let _keep = handle;
@@ -223,6 +226,14 @@ pub(super) async fn run(
         tokio::select! {
             command = commands.recv() => {
                 let Some(command) = command else { break };
+                if !may_act() {
+                    match command {
+                        Command::Stop => break,
+                        // Dropping the command drops its answer: the caller hears that
+                        // the master is unavailable.
+                        Command::Run(_) => continue,
+                    }
+                }
                 let now = Instant::now();
                 if !apply(&mut state, command, now) {
                     break;
@@ -237,8 +248,8 @@ pub(super) async fn run(
                 }
                 state.allocate_pending(Instant::now());
             }
-            _ = ticker.tick() => state.tick(Instant::now()),
-            _ = allocation.tick() => state.allocate(Instant::now()),
+            _ = ticker.tick(), if may_act() => state.tick(Instant::now()),
+            _ = allocation.tick(), if may_act() => state.allocate(Instant::now()),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::ha::{ZkDetector, ZkUrl};
 
@@ -71,14 +72,25 @@ impl MasterDetector for StandaloneDetector {
 }
 
 /// The detector for a `--master` value: a [`ZkDetector`] for `zk://` (or `file://`)
-/// URLs, a [`StandaloneDetector`] for addresses.
+/// URLs, with Mesos' default session timeout; a [`StandaloneDetector`] for addresses.
 pub fn detector_for(master: &str) -> Result<Arc<dyn MasterDetector>, DetectorError> {
+    master_detector(master, crate::ha::DEFAULT_SESSION_TIMEOUT)
+}
+
+/// [`detector_for`] with the ZooKeeper session timeout given (`--zk_session_timeout`).
+pub fn master_detector(
+    master: &str,
+    zk_session_timeout: Duration,
+) -> Result<Arc<dyn MasterDetector>, DetectorError> {
     if ZkUrl::is_zk(master) {
         let url = ZkUrl::parse(master).map_err(|e| DetectorError::Invalid {
             master: master.to_string(),
             reason: e.to_string(),
         })?;
-        return Ok(Arc::new(ZkDetector::new(url)));
+        return Ok(Arc::new(ZkDetector::with_session_timeout(
+            url,
+            zk_session_timeout,
+        )));
     }
     Ok(Arc::new(StandaloneDetector::new(master)?))
 }

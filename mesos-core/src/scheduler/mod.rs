@@ -13,6 +13,8 @@ pub mod driver;
 pub mod session;
 
 pub use client::{ClientError, SchedulerClient};
-pub use detector::{detector_for, DetectorError, MasterDetector, StandaloneDetector};
+pub use detector::{
+    detector_for, master_detector, DetectorError, MasterDetector, StandaloneDetector,
+};
 pub use driver::{DriverError, DriverOptions, Scheduler, SchedulerDriver};
 pub use session::{CallError, Session, SessionConfig, SessionEvent};

@@ -38,6 +38,7 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
         recovery_timeout: Duration::from_secs(900),
         gc_delay: Duration::from_secs(7 * 86_400),
         registration_backoff_factor: Duration::from_millis(100),
+        zk_session_timeout: Duration::from_secs(10),
         flags: Default::default(),
     }
 }

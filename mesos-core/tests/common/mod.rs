@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that compare our output with other implementations'
 //! (Google's protobuf runtime, pymesos), and the ZooKeeper servers of the HA tests.
 
+// Not every test binary that shares these helpers starts ZooKeeper.
+#[allow(dead_code)]
 pub mod zookeeper;
 
 use std::path::PathBuf;

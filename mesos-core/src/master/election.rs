@@ -1,0 +1,154 @@
+//! A master under `--zk`: it serves HTTP from the start but acts only while it leads.
+//!
+//! Until elected (and again once it has lost leadership) every request is answered as
+//! Mesos' standby masters answer: 307 to the leader's address, keeping the path, or 503
+//! while no leader is known. `/health`, `/version` and `/flags` are served by any master;
+//! `/redirect` sends to the leader whoever asks. Once elected the master recovers its
+//! registry, starts its owner task, and serves; when its candidacy ends (session expired,
+//! cut off from ZooKeeper) it stops its owner task at once and reports the loss, on which
+//! `mesos-master` exits as Mesos' masters do.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::MasterHandle;
+use crate::ha::MasterContender;
+
+/// Whether this master may serve the leader's requests, and where the leader is.
+pub(super) struct Gate {
+    /// The owner task runs on this master's elected state.
+    serving: AtomicBool,
+    /// Whether the contender leads with a lease that holds.
+    lease: Box<dyn Fn() -> bool + Send + Sync>,
+    /// The leader as ZooKeeper names it.
+    leader: watch::Receiver<Option<String>>,
+    /// This master's own `host:port`, to tell a redirect to itself.
+    own: String,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("acting", &self.acting())
+            .field("leader", &*self.leader.borrow())
+            .finish()
+    }
+}
+
+impl Gate {
+    pub(super) fn new(
+        contender: &MasterContender,
+        leader: watch::Receiver<Option<String>>,
+        own: String,
+    ) -> Gate {
+        Gate {
+            serving: AtomicBool::new(false),
+            lease: Box::new(contender.lease_check()),
+            leader,
+            own,
+        }
+    }
+
+    /// Whether this master acts as the leader now.
+    pub(super) fn acting(&self) -> bool {
+        self.serving.load(Ordering::SeqCst) && (self.lease)()
+    }
+
+    /// A 307 to the leader at `path` (a path and query), or 503 while none is known (or
+    /// ZooKeeper names this master, which is not serving yet).
+    fn redirect(&self, path: &str) -> Response {
+        match self.leader.borrow().as_deref() {
+            Some(leader) if leader != self.own => (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, format!("//{leader}{path}"))],
+            )
+                .into_response(),
+            _ => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "No leading master is serving; try again shortly",
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// Served by every master, leading or not.
+fn served_by_any_master(path: &str) -> bool {
+    let path = path.strip_prefix("/master").unwrap_or(path);
+    matches!(path, "/health" | "/version" | "/flags")
+}
+
+/// The middleware in front of every route of a master under `--zk`.
+pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/redirect" || path == "/master/redirect" {
+        if gate.acting() {
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(header::LOCATION, format!("//{}", gate.own))],
+            )
+                .into_response();
+        }
+        return gate.redirect("");
+    }
+    if served_by_any_master(path) || gate.acting() {
+        return next.run(request).await;
+    }
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(path.to_string(), |p| p.as_str().to_string());
+    gate.redirect(&target)
+}
+
+/// Starts the owner task of an elected master, or says why it cannot.
+pub(super) type StartOwner = Box<dyn FnOnce() -> Result<JoinHandle<()>, String> + Send>;
+
+/// Runs one candidacy: waits to be elected, serves while leading, and publishes on `lost`
+/// why it can lead no more. Ends early, withdrawing, when `stop` fires.
+pub(super) async fn run(
+    contender: MasterContender,
+    gate: Arc<Gate>,
+    start: StartOwner,
+    handle: MasterHandle,
+    lost: watch::Sender<Option<String>>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let elected = tokio::select! {
+        elected = contender.elected() => elected,
+        _ = &mut stop => return,
+    };
+    if let Err(reason) = elected {
+        lost.send_replace(Some(reason));
+        return;
+    }
+    let owner = match start() {
+        Ok(owner) => owner,
+        Err(reason) => {
+            tracing::error!("cannot lead: {reason}");
+            lost.send_replace(Some(reason));
+            return;
+        }
+    };
+    gate.serving.store(true, Ordering::SeqCst);
+    tracing::info!("leading master serving");
+    let reason = tokio::select! {
+        reason = contender.lost() => Some(reason),
+        _ = &mut stop => None,
+    };
+    gate.serving.store(false, Ordering::SeqCst);
+    handle.stop();
+    let _ = owner.await;
+    drop(contender);
+    if let Some(reason) = reason {
+        tracing::error!("lost leadership: {reason}");
+        lost.send_replace(Some(reason));
+    }
+}
