@@ -1,0 +1,455 @@
+//! Fault tests of a highly available cluster, all real processes: a ZooKeeper server,
+//! three `mesos-master`s contending under `--zk`, two `mesos-agent`s and a scheduler
+//! driver finding the leader through `zk://`.
+//!
+//! - 100 checkpointed command tasks run; the leader is killed with SIGKILL three times in
+//!   a row (each time a fresh master takes its place, as a supervisor would start one). Each
+//!   time a new leader is elected, both agents re-register with their tasks, the framework
+//!   re-subscribes and reconciles, and no task is lost: every task's updates only ever go
+//!   forward and none ends.
+//! - A leader frozen (SIGSTOP) past its ZooKeeper session never acts as leader again when
+//!   it thaws (SIGCONT): it refuses to serve and exits, and the leader elected meanwhile
+//!   keeps leading.
+
+#[allow(dead_code)]
+#[path = "../../mesos-core/tests/common/zookeeper.rs"]
+mod zookeeper;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use mesos_core::proto::mesos::v1::{
+    CommandInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskId, TaskInfo, TaskState,
+    TaskStatus,
+};
+use mesos_core::resources::{parse_resources, Resources};
+use mesos_core::scheduler::{Scheduler, SchedulerDriver};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+const SESSION: &str = "2secs";
+const TASKS: usize = 100;
+
+/// A port free now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `mesos-master`, built beside this test's package binaries by `cargo test --workspace`.
+fn mesos_master() -> PathBuf {
+    let agent = PathBuf::from(env!("CARGO_BIN_EXE_mesos-agent"));
+    let master = agent.with_file_name("mesos-master");
+    assert!(
+        master.exists(),
+        "{} is missing: build it with `cargo build -p master-bin` (cargo test --workspace does)",
+        master.display()
+    );
+    master
+}
+
+/// A daemon process; SIGKILLed when dropped, its log printed if the test failed.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- {} (last lines) ---", self.log.display());
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    fn start(program: &Path, args: &[String], log: PathBuf) -> Daemon {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let child = Command::new(program)
+            .args(args)
+            .env("MESOS_LOGGING_LEVEL", "INFO")
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} starts: {e}", program.display()));
+        Daemon { child, log }
+    }
+
+    fn signal(&self, signal: Signal) {
+        kill(Pid::from_raw(self.child.id() as i32), signal).expect("signal the daemon");
+    }
+}
+
+fn start_master(zk: &str, port: u16, dir: &Path) -> Daemon {
+    Daemon::start(
+        &mesos_master(),
+        &[
+            format!("--zk={zk}"),
+            "--registry=in_memory".into(),
+            "--ip=127.0.0.1".into(),
+            format!("--port={port}"),
+            "--hostname=localhost".into(),
+            format!("--zk_session_timeout={SESSION}"),
+            "--allocation_interval=100ms".into(),
+        ],
+        dir.join(format!("master-{port}.log")),
+    )
+}
+
+fn start_agent(zk: &str, dir: &Path) -> Daemon {
+    let work = dir.join(format!("agent-{}", free_port()));
+    Daemon::start(
+        Path::new(env!("CARGO_BIN_EXE_mesos-agent")),
+        &[
+            format!("--master={zk}"),
+            format!("--work_dir={}", work.display()),
+            "--ip=127.0.0.1".into(),
+            "--port=0".into(),
+            "--hostname=localhost".into(),
+            "--resources=cpus:8;mem:8192;disk:1024;ports:[31000-31100]".into(),
+            "--isolation=posix/cpu,posix/mem".into(),
+            "--launcher=posix".into(),
+            "--registration_backoff_factor=100ms".into(),
+            format!("--zk_session_timeout={SESSION}"),
+        ],
+        work.with_extension("log"),
+    )
+}
+
+/// What the framework saw, for the test to follow.
+#[derive(Debug)]
+enum Seen {
+    Subscribed(u32),
+    Update(String, TaskState),
+}
+
+/// Launches `TASKS` long-running tasks as offers allow and reports every callback.
+struct Framework {
+    seen: Sender<Seen>,
+    launched: usize,
+    task: Resources,
+    marker: String,
+}
+
+impl Scheduler for Framework {
+    fn registered(&mut self, _: &SchedulerDriver, _: &FrameworkId, master: &MasterInfo) {
+        let _ = self.seen.send(Seen::Subscribed(master.port));
+    }
+    fn reregistered(&mut self, _: &SchedulerDriver, master: &MasterInfo) {
+        let _ = self.seen.send(Seen::Subscribed(master.port));
+    }
+    fn resource_offers(&mut self, driver: &SchedulerDriver, offers: Vec<Offer>) {
+        for offer in offers {
+            let mut left = Resources::offered(&offer.resources);
+            let mut tasks = Vec::new();
+            while self.launched < TASKS && left.contains(&self.task) {
+                left -= self.task.clone();
+                tasks.push(TaskInfo {
+                    name: format!("task {}", self.launched),
+                    task_id: TaskId {
+                        value: format!("t{}", self.launched),
+                    },
+                    agent_id: offer.agent_id.clone(),
+                    resources: self.task.to_protos(),
+                    command: Some(CommandInfo {
+                        value: Some(format!("exec sleep {}", self.marker)),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+                self.launched += 1;
+            }
+            driver.launch_tasks(std::slice::from_ref(&offer.id), tasks, None);
+        }
+    }
+    fn status_update(&mut self, _: &SchedulerDriver, status: &TaskStatus) {
+        let _ = self
+            .seen
+            .send(Seen::Update(status.task_id.value.clone(), status.state()));
+    }
+}
+
+/// Every task's updates, in the order they came.
+#[derive(Default)]
+struct History(BTreeMap<String, Vec<TaskState>>);
+
+impl History {
+    fn running(&self) -> usize {
+        self.0
+            .values()
+            .filter(|states| states.last() == Some(&TaskState::TaskRunning))
+            .count()
+    }
+
+    /// No task ended, and no task's state went backwards.
+    fn check(&self) {
+        let rank = |s: &TaskState| match s {
+            TaskState::TaskStaging => 0,
+            TaskState::TaskStarting => 1,
+            TaskState::TaskRunning => 2,
+            other => panic!("a task reached {}: {:?}", other.as_str_name(), self.0),
+        };
+        for (task, states) in &self.0 {
+            let ranks: Vec<u8> = states.iter().map(rank).collect();
+            assert!(
+                ranks.windows(2).all(|w| w[0] <= w[1]),
+                "task {task}'s updates went backwards: {states:?}"
+            );
+        }
+    }
+}
+
+/// Follows the framework's callbacks, recording updates, until `done` holds.
+fn follow(
+    seen: &Receiver<Seen>,
+    history: &mut History,
+    what: &str,
+    mut done: impl FnMut(&Seen, &History) -> bool,
+) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let event = seen
+            .recv_timeout(left)
+            .unwrap_or_else(|e| panic!("{what}: nothing within {WAIT:?} ({e})"));
+        if let Seen::Update(task, state) = &event {
+            history.0.entry(task.clone()).or_default().push(*state);
+        }
+        if done(&event, history) {
+            return;
+        }
+    }
+}
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+}
+
+/// The port of the master that leads and serves, once every live master agrees on it.
+fn leader(masters: &BTreeMap<u16, Daemon>) -> u16 {
+    let client = http();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let named: Vec<Option<u16>> = masters
+            .keys()
+            .map(|port| {
+                let answer = client
+                    .get(format!("http://127.0.0.1:{port}/master/redirect"))
+                    .send()
+                    .ok()?;
+                let location = answer.headers().get("location")?.to_str().ok()?;
+                location.rsplit(':').next()?.parse().ok()
+            })
+            .collect();
+        if let Some(Some(first)) = named.first() {
+            if named.iter().all(|n| *n == Some(*first)) && masters.contains_key(first) {
+                return *first;
+            }
+        }
+        assert!(Instant::now() < deadline, "no agreed leader: {named:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The leader's `/master/state`.
+fn state(port: u16) -> Value {
+    http()
+        .get(format!("http://127.0.0.1:{port}/master/state"))
+        .send()
+        .and_then(|r| r.json())
+        .unwrap_or(Value::Null)
+}
+
+/// How many agents and running tasks the master at `port` knows.
+fn agents_and_running_tasks(port: u16) -> (usize, usize) {
+    let state = state(port);
+    let agents = state["slaves"].as_array().map_or(0, Vec::len);
+    let running = state["frameworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["tasks"].as_array().cloned().unwrap_or_default())
+        .filter(|t| t["state"] == "TASK_RUNNING")
+        .count();
+    (agents, running)
+}
+
+/// SIGKILLs, when dropped, the tasks left by a test that failed before tearing down.
+struct TaskReaper(String);
+
+impl Drop for TaskReaper {
+    fn drop(&mut self) {
+        let wanted = format!("sleep\0{}\0", self.0);
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if cmdline == wanted.as_bytes() {
+                if let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn killing_the_leader_three_times_loses_no_task() {
+    let Some(zk) = zookeeper::zookeeper_or_skip() else {
+        return;
+    };
+    let url = zk.url("/mesos");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut masters: BTreeMap<u16, Daemon> = (0..3)
+        .map(|_| {
+            let port = free_port();
+            (port, start_master(&url, port, dir.path()))
+        })
+        .collect();
+    let mut leading = leader(&masters);
+    let _agents = [start_agent(&url, dir.path()), start_agent(&url, dir.path())];
+
+    let marker = format!("7{}.5", std::process::id());
+    let _reaper = TaskReaper(marker.clone());
+    let (tx, seen) = channel();
+    let framework = Framework {
+        seen: tx,
+        launched: 0,
+        task: parse_resources("cpus:0.05;mem:16", "*").expect("resources"),
+        marker,
+    };
+    let info = FrameworkInfo {
+        name: "ha-fault-test".into(),
+        checkpoint: Some(true),
+        failover_timeout: Some(3600.0),
+        ..Default::default()
+    };
+    let driver = SchedulerDriver::new(framework, info, &url).expect("driver");
+    driver.start();
+    let mut history = History::default();
+    follow(&seen, &mut history, "all tasks running", |_, h| {
+        h.running() == TASKS
+    });
+    history.check();
+
+    for round in 1..=3 {
+        masters
+            .remove(&leading)
+            .expect("the leader is ours")
+            .signal(Signal::SIGKILL);
+        masters.insert(leading, start_master(&url, leading, dir.path()));
+        let previous = leading;
+        let deadline = Instant::now() + WAIT;
+        leading = loop {
+            let now = leader(&masters);
+            if now != previous {
+                break now;
+            }
+            assert!(Instant::now() < deadline, "round {round}: no new leader");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        follow(
+            &seen,
+            &mut history,
+            "the framework re-subscribes",
+            |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(leading)),
+        );
+        let deadline = Instant::now() + WAIT;
+        while agents_and_running_tasks(leading) != (2, TASKS) {
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the new leader knows {:?} (agents, running tasks)",
+                agents_and_running_tasks(leading)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let before: usize = history.0.values().map(Vec::len).sum();
+        driver.reconcile_tasks(&[]);
+        follow(&seen, &mut history, "reconciliation", |_, h| {
+            h.0.values().map(Vec::len).sum::<usize>() >= before + TASKS
+        });
+        history.check();
+        assert_eq!(history.0.len(), TASKS, "round {round}");
+        assert_eq!(history.running(), TASKS, "round {round}");
+    }
+
+    driver.stop(false);
+    let deadline = Instant::now() + WAIT;
+    while agents_and_running_tasks(leading).1 > 0 {
+        assert!(Instant::now() < deadline, "the torn-down tasks still run");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_leader_frozen_past_its_session_never_leads_again() {
+    let Some(zk) = zookeeper::zookeeper_or_skip() else {
+        return;
+    };
+    let url = zk.url("/mesos");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut masters: BTreeMap<u16, Daemon> = (0..2)
+        .map(|_| {
+            let port = free_port();
+            (port, start_master(&url, port, dir.path()))
+        })
+        .collect();
+    let frozen_port = leader(&masters);
+    let mut frozen = masters.remove(&frozen_port).expect("leader");
+    frozen.signal(Signal::SIGSTOP);
+    let successor = leader(&masters);
+    assert_ne!(successor, frozen_port);
+    // Well past the 2 s session: ZooKeeper has expired the frozen master's session.
+    std::thread::sleep(Duration::from_secs(4));
+    frozen.signal(Signal::SIGCONT);
+    let client = http();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(Some(status)) = frozen.child.try_wait() {
+            assert!(
+                !status.success(),
+                "a master that lost leadership exits non-zero"
+            );
+            break;
+        }
+        // Until it exits it must not serve as a leader: no 200 to a scheduler call.
+        if let Ok(answer) = client
+            .post(format!("http://127.0.0.1:{frozen_port}/api/v1/scheduler"))
+            .header("content-type", "application/json")
+            .body(r#"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"u","name":"n"}}}"#)
+            .send()
+        {
+            assert_ne!(
+                answer.status(),
+                200,
+                "the thawed master served a subscription"
+            );
+        }
+        assert!(Instant::now() < deadline, "the thawed master did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = std::fs::read_to_string(&frozen.log).unwrap_or_default();
+    assert!(log.contains("lost leadership"), "{log}");
+    assert_eq!(leader(&masters), successor, "the successor keeps leading");
+}
