@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project's tests need beyond a Rust toolchain (cargo, rustfmt, clippy)
 # and python3.11 with pip:
-#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source);
+#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source;
+#     the C binding's tests compile C programs against libmesos), make, pkg-config,
+#     protobuf-c (the C example framework's messages) and valgrind (the C tests' leak and
+#     memory checks);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py) and
 #     pymesos 0.3.15 (tests/python/capture_pymesos.py).
 #
@@ -28,7 +31,7 @@ as_root() {
 }
 
 # --- Debian packages ----------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config ca-certificates)
+APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
