@@ -29,13 +29,12 @@ struct framework {
     int driver_failed;
 };
 
-/* The scalar resource `name` of an offer, or NULL. */
+/* The unreserved scalar resource `name` of an offer, or NULL. */
 static const Mesos__V1__Resource *scalar(const Mesos__V1__Offer *offer, const char *name) {
     for (size_t i = 0; i < offer->n_resources; i++) {
         const Mesos__V1__Resource *r = offer->resources[i];
         if (strcmp(r->name, name) == 0 && r->type == MESOS__V1__VALUE__TYPE__SCALAR &&
-            r->scalar != NULL && (r->role == NULL || strcmp(r->role, "*") == 0) &&
-            r->n_reservations == 0) {
+            r->scalar != NULL && r->n_reservations == 0) {
             return r;
         }
     }
@@ -49,7 +48,6 @@ static void take(Mesos__V1__Resource *out, Mesos__V1__Value__Scalar *value,
     mesos__v1__value__scalar__init(value);
     value->value = amount;
     out->name = offered->name;
-    out->has_type = 1;
     out->type = MESOS__V1__VALUE__TYPE__SCALAR;
     out->scalar = value;
     out->allocation_info = offered->allocation_info;

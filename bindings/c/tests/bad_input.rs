@@ -77,20 +77,6 @@ fn bad_input_from_c_under_valgrind_has_no_errors_or_leaks() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let program = build(dir.path());
-    let suppressions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valgrind.supp");
-    let stderr = run(
-        &program,
-        &[
-            "valgrind",
-            "--error-exitcode=99",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite",
-            "--show-leak-kinds=definite",
-            &format!("--suppressions={}", suppressions.display()),
-        ],
-    );
-    assert!(
-        stderr.contains("ERROR SUMMARY: 0 errors"),
-        "valgrind found errors:\n{stderr}"
-    );
+    let stderr = run(&program, support::VALGRIND);
+    support::assert_valgrind_clean(&stderr);
 }

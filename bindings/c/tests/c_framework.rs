@@ -120,24 +120,7 @@ fn c_framework_under_valgrind_has_no_errors_or_leaks() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let framework = build_framework(dir.path());
-    let suppressions = workspace().join("bindings/c/tests/valgrind.supp");
-    let suppressions = format!("--suppressions={}", suppressions.display());
-    let output = run_framework(
-        &framework,
-        &[
-            "valgrind",
-            "--error-exitcode=99",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite",
-            "--show-leak-kinds=definite",
-            &suppressions,
-        ],
-        Duration::from_secs(600),
-    );
+    let output = run_framework(&framework, support::VALGRIND, Duration::from_secs(600));
     assert_all_finished(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("ERROR SUMMARY: 0 errors"),
-        "valgrind found errors:\n{stderr}"
-    );
+    support::assert_valgrind_clean(&String::from_utf8_lossy(&output.stderr));
 }

@@ -243,3 +243,32 @@ pub fn run_with_timeout(command: &mut Command, timeout: Duration) -> Output {
     let _ = waiter.join();
     output
 }
+
+/// valgrind and its options for the C tests: every invalid access is an error, and so is
+/// a definitely lost block (the "possibly lost" and "still reachable" blocks are statics
+/// and thread-local caches of libmesos' Rust runtime, alive until exit by design).
+pub const VALGRIND: &[&str] = &[
+    "valgrind",
+    "--error-exitcode=99",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite",
+    "--show-leak-kinds=definite",
+];
+
+/// Asserts valgrind's report (its stderr) shows no error and no definite leak; prints
+/// its summary.
+pub fn assert_valgrind_clean(stderr: &str) {
+    for line in stderr.lines() {
+        if line.contains("ERROR SUMMARY") || line.contains("definitely lost") {
+            println!("{line}");
+        }
+    }
+    assert!(
+        stderr.contains("ERROR SUMMARY: 0 errors"),
+        "valgrind found errors:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("definitely lost: 0 bytes") || stderr.contains("no leaks are possible"),
+        "valgrind found a definite leak:\n{stderr}"
+    );
+}
