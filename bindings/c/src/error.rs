@@ -166,3 +166,46 @@ pub(crate) fn in_callback(callback: impl FnOnce()) {
     let _reset = Reset;
     callback();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> String {
+        // SAFETY: never NULL, valid until the next call on this thread.
+        unsafe { std::ffi::CStr::from_ptr(mesos_last_error()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error_with_its_message() {
+        let status = entry("mesos_test", || panic!("boom"));
+        assert_eq!(status, MesosStatus::MesosErrorInternal);
+        assert_eq!(last_error(), "mesos_test: internal error: boom");
+    }
+
+    #[test]
+    fn a_failure_sets_the_message_and_success_clears_it() {
+        let status = entry("mesos_test", || {
+            Err(Failure::new(MesosStatus::MesosErrorNullPointer, "x is NULL\0!"))
+        });
+        assert_eq!(status, MesosStatus::MesosErrorNullPointer);
+        assert_eq!(last_error(), "mesos_test: x is NULL\\0!");
+        assert_eq!(
+            entry("mesos_test", || Ok(MesosStatus::MesosOk)),
+            MesosStatus::MesosOk
+        );
+        assert_eq!(last_error(), "");
+    }
+
+    #[test]
+    fn calls_not_allowed_in_callbacks_are_refused_only_there() {
+        assert!(not_in_callback("join").is_ok());
+        in_callback(|| {
+            let refused = not_in_callback("join").unwrap_err();
+            assert_eq!(refused.status, MesosStatus::MesosErrorInCallback);
+        });
+        assert!(not_in_callback("join").is_ok());
+    }
+}
