@@ -1,9 +1,14 @@
 /*
- * A Mesos framework in C on libmesos: registers with the master, launches N command
- * tasks on the offers it gets, prints every status update, and exits 0 once all of them
- * finished (1 when one failed, was killed or lost, or the driver failed).
+ * A Mesos framework in C on libmesos: registers with the master, launches N tasks on the
+ * offers it gets, prints every status update, and exits 0 once all of them finished (1
+ * when one failed, was killed or lost, or the driver failed).
  *
  *   framework <master host:port> [tasks (default 3)] [command (default "echo hello")]
+ *             [executor command]
+ *
+ * Without an executor command the tasks are command tasks (Mesos' command executor runs
+ * them); with one, each task's command goes as its data to that custom executor (the
+ * shell runs the executor command: executor.c here, or a wrapper around it).
  *
  * Messages are packed and unpacked with protobuf-c code generated from
  * mesos-core/proto/mesos/v1/mesos.proto (see the Makefile). Status updates are
@@ -23,6 +28,7 @@
 struct framework {
     int tasks;              /* how many tasks to run */
     const char *command;    /* what each runs */
+    const char *executor;   /* the custom executor's command, or NULL */
     int launched;
     int finished;
     int failed;
@@ -84,6 +90,19 @@ static void use_offer(mesos_scheduler_driver_t *driver, struct framework *fw,
         take(&mem_resource, &mem_value, mem, TASK_MEM);
         Mesos__V1__Resource *resources[] = {&cpu_resource, &mem_resource};
 
+        Mesos__V1__ExecutorID executor_id;
+        mesos__v1__executor_id__init(&executor_id);
+        executor_id.value = "c-executor";
+        Mesos__V1__CommandInfo executor_command;
+        mesos__v1__command_info__init(&executor_command);
+        executor_command.value = (char *)fw->executor;
+        executor_command.has_shell = 1;
+        executor_command.shell = 1;
+        Mesos__V1__ExecutorInfo executor;
+        mesos__v1__executor_info__init(&executor);
+        executor.executor_id = &executor_id;
+        executor.command = &executor_command;
+
         Mesos__V1__TaskInfo task;
         mesos__v1__task_info__init(&task);
         task.name = id;
@@ -91,7 +110,14 @@ static void use_offer(mesos_scheduler_driver_t *driver, struct framework *fw,
         task.agent_id = offer->agent_id;
         task.n_resources = 2;
         task.resources = resources;
-        task.command = &command;
+        if (fw->executor != NULL) {
+            task.executor = &executor;
+            task.has_data = 1;
+            task.data.data = (uint8_t *)fw->command;
+            task.data.len = strlen(fw->command);
+        } else {
+            task.command = &command;
+        }
 
         size_t size = mesos__v1__task_info__get_packed_size(&task);
         packed[count] = malloc(size);
@@ -104,7 +130,8 @@ static void use_offer(mesos_scheduler_driver_t *driver, struct framework *fw,
         fw->launched++;
         free_cpus -= TASK_CPUS;
         free_mem -= TASK_MEM;
-        printf("launching %s on agent %s: %s\n", id, offer->agent_id->value, fw->command);
+        printf("launching %s on agent %s: %s%s\n", id, offer->agent_id->value, fw->command,
+               fw->executor != NULL ? " (on the C executor)" : "");
     }
 
     mesos_status_t status;
@@ -211,12 +238,14 @@ static void error(mesos_scheduler_driver_t *driver, void *user_data, const char 
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s <master host:port> [tasks] [command]\n", argv[0]);
+        fprintf(stderr, "usage: %s <master host:port> [tasks] [command] [executor command]\n",
+                argv[0]);
         return 2;
     }
     struct framework fw = {
         .tasks = argc > 2 ? atoi(argv[2]) : 3,
         .command = argc > 3 ? argv[3] : "echo hello",
+        .executor = argc > 4 ? argv[4] : NULL,
     };
     if (fw.tasks <= 0) {
         fprintf(stderr, "the number of tasks must be positive\n");

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn a_failure_sets_the_message_and_success_clears_it() {
         let status = entry("mesos_test", || {
-            Err(Failure::new(MesosStatus::MesosErrorNullPointer, "x is NULL\0!"))
+            Err(Failure::new(
+                MesosStatus::MesosErrorNullPointer,
+                "x is NULL\0!",
+            ))
         });
         assert_eq!(status, MesosStatus::MesosErrorNullPointer);
         assert_eq!(last_error(), "mesos_test: x is NULL\\0!");
