@@ -1,7 +1,8 @@
 //! Bad input from C (`tests/c/bad_input.c`): NULL handles and buffers, truncated and
 //! incomplete protobuf, strings that are not UTF-8, calls on a driver that was never
 //! started. Every call returns an error status with a message; none crashes. The program
-//! runs once as it is and once under valgrind, which must find no error and no leak.
+//! runs linked to libmesos.so, under valgrind (which must find no error and no leak), and
+//! linked statically to libmesos.a with the libraries `pkg-config --static` names.
 
 #[allow(dead_code)]
 mod support;
@@ -22,6 +23,30 @@ fn build(dir: &Path) -> PathBuf {
         &[],
         &[],
         &program,
+    );
+    program
+}
+
+/// Compiles `tests/c/bad_input.c` into `dir` linked statically to libmesos.a, with the
+/// compiler flags and the private libraries `mesos.pc` gives for a static link.
+fn build_static(dir: &Path) -> PathBuf {
+    let pkg_config_path = write_pkg_config(dir);
+    let flags = support::run_ok(
+        Command::new("pkg-config")
+            .env("PKG_CONFIG_PATH", &pkg_config_path)
+            .args(["--static", "--cflags", "--libs-only-l", "mesos"]),
+        "pkg-config --static --cflags --libs-only-l mesos",
+    );
+    let flags = String::from_utf8(flags.stdout).expect("pkg-config prints text");
+    let program = dir.join("bad_input_static");
+    support::run_ok(
+        Command::new("cc")
+            .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-o"])
+            .arg(&program)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/bad_input.c"))
+            .arg(support::lib_dir().join("libmesos.a"))
+            .args(flags.split_whitespace().filter(|flag| *flag != "-lmesos")),
+        "cc bad_input.c libmesos.a",
     );
     program
 }
@@ -79,4 +104,22 @@ fn bad_input_from_c_under_valgrind_has_no_errors_or_leaks() {
     let program = build(dir.path());
     let stderr = run(&program, support::VALGRIND);
     support::assert_valgrind_clean(&stderr);
+}
+
+#[test]
+fn bad_input_from_c_linked_statically() {
+    if let Some(reason) = missing_c_tools(&[]) {
+        skip_or_fail!(reason);
+    }
+    if let Err(reason) = libmesos() {
+        skip_or_fail!(reason);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let program = build_static(dir.path());
+    let needed = support::run_ok(Command::new("ldd").arg(&program), "ldd");
+    assert!(
+        !String::from_utf8_lossy(&needed.stdout).contains("libmesos"),
+        "the static program still loads libmesos.so"
+    );
+    run(&program, &[]);
 }
