@@ -143,6 +143,25 @@ pub(crate) fn call_status(
     Err(Failure::new(status.into(), message))
 }
 
+/// The status of `start`: `DriverRunning`, or the status of a driver that cannot start
+/// (it starts once), with a message.
+pub(crate) fn start_status(
+    status: Status,
+    abort_reason: Option<String>,
+) -> Result<MesosStatus, Failure> {
+    if status == Status::DriverRunning {
+        return Ok(MesosStatus::MesosDriverRunning);
+    }
+    let mut message = format!(
+        "the driver cannot start: it is {} (a driver starts only once)",
+        status.as_str_name()
+    );
+    if let Some(reason) = abort_reason {
+        message.push_str(&format!("; it aborted because: {reason}"));
+    }
+    Err(Failure::new(status.into(), message))
+}
+
 /// Refuses a call made from inside a callback when `what` cannot be done there.
 pub(crate) fn not_in_callback(what: &str) -> Result<(), Failure> {
     if IN_CALLBACK.with(Cell::get) {

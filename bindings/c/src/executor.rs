@@ -9,7 +9,7 @@ use mesos_core::proto::mesos::v1::{
 use prost::Message;
 
 use crate::callback::{c_string, Gate, UserData};
-use crate::error::{call_status, entry, not_in_callback, Failure, MesosStatus};
+use crate::error::{call_status, entry, not_in_callback, start_status, Failure, MesosStatus};
 use crate::input::{null, MesosBuffer};
 
 /// An executor driver (`mesos_executor_driver_t` in C): made by
@@ -251,7 +251,7 @@ pub unsafe extern "C" fn mesos_executor_driver_destroy(driver: *mut ExecutorHand
 pub unsafe extern "C" fn mesos_executor_driver_start(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_start", || {
         let driver = &unsafe { handle(driver) }?.driver;
-        call_status(driver.start(), driver.abort_reason())
+        start_status(driver.start(), driver.abort_reason())
     })
 }
 
@@ -301,7 +301,7 @@ pub unsafe extern "C" fn mesos_executor_driver_run(driver: *mut ExecutorHandle) 
     entry("mesos_executor_driver_run", || {
         not_in_callback("mesos_executor_driver_run")?;
         let driver = &unsafe { handle(driver) }?.driver;
-        call_status(driver.start(), driver.abort_reason())?;
+        start_status(driver.start(), driver.abort_reason())?;
         Ok(driver.join().into())
     })
 }

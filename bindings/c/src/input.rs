@@ -91,8 +91,8 @@ where
     let items = unsafe { std::slice::from_raw_parts(items, count) };
     items
         .iter()
-        // SAFETY: the caller promises each buffer is valid.
         .enumerate()
+        // SAFETY: the caller promises each buffer is valid.
         .map(|(i, item)| unsafe { item.decode(&format!("{what}[{i}]")) })
         .collect()
 }

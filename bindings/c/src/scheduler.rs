@@ -10,7 +10,7 @@ use mesos_core::scheduler::{detector_for, DriverOptions, Scheduler, SchedulerDri
 use prost::Message;
 
 use crate::callback::{c_string, Gate, UserData};
-use crate::error::{call_status, entry, not_in_callback, Failure, MesosStatus};
+use crate::error::{call_status, entry, not_in_callback, start_status, Failure, MesosStatus};
 use crate::input::{decode_all, decode_optional, null, string, strings, MesosBuffer};
 
 /// A scheduler driver (`mesos_scheduler_driver_t` in C): made by
@@ -148,13 +148,9 @@ impl CScheduler {
     }
 }
 
-fn encoded(message: &impl Message) -> Vec<u8> {
-    message.encode_to_vec()
-}
-
 impl Scheduler for CScheduler {
     fn registered(&mut self, _: &SchedulerDriver, framework_id: &FrameworkId, master: &MasterInfo) {
-        let (id, master) = (encoded(framework_id), encoded(master));
+        let (id, master) = (framework_id.encode_to_vec(), master.encode_to_vec());
         // SAFETY (each callback below): the caller's function, called as the header
         // documents, with buffers that outlive the call.
         self.call(self.callbacks.registered, |f, d, u| unsafe {
@@ -163,7 +159,7 @@ impl Scheduler for CScheduler {
     }
 
     fn reregistered(&mut self, _: &SchedulerDriver, master: &MasterInfo) {
-        let master = encoded(master);
+        let master = master.encode_to_vec();
         self.call(self.callbacks.reregistered, |f, d, u| unsafe {
             f(d, u, MesosBuffer::of(&master))
         });
@@ -199,7 +195,7 @@ impl Scheduler for CScheduler {
     }
 
     fn offer_rescinded(&mut self, _: &SchedulerDriver, offer_id: &OfferId) {
-        let id = encoded(offer_id);
+        let id = offer_id.encode_to_vec();
         self.call(self.callbacks.offer_rescinded, |f, d, u| unsafe {
             f(d, u, MesosBuffer::of(&id))
         });
@@ -224,7 +220,7 @@ impl Scheduler for CScheduler {
         agent_id: &AgentId,
         data: &[u8],
     ) {
-        let (executor_id, agent_id) = (encoded(executor_id), encoded(agent_id));
+        let (executor_id, agent_id) = (executor_id.encode_to_vec(), agent_id.encode_to_vec());
         self.call(self.callbacks.framework_message, |f, d, u| unsafe {
             f(
                 d,
@@ -237,7 +233,7 @@ impl Scheduler for CScheduler {
     }
 
     fn slave_lost(&mut self, _: &SchedulerDriver, agent_id: &AgentId) {
-        let agent_id = encoded(agent_id);
+        let agent_id = agent_id.encode_to_vec();
         self.call(self.callbacks.slave_lost, |f, d, u| unsafe {
             f(d, u, MesosBuffer::of(&agent_id))
         });
@@ -250,7 +246,7 @@ impl Scheduler for CScheduler {
         agent_id: &AgentId,
         status: i32,
     ) {
-        let (executor_id, agent_id) = (encoded(executor_id), encoded(agent_id));
+        let (executor_id, agent_id) = (executor_id.encode_to_vec(), agent_id.encode_to_vec());
         self.call(self.callbacks.executor_lost, |f, d, u| unsafe {
             f(
                 d,
@@ -383,7 +379,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_status(
 pub unsafe extern "C" fn mesos_scheduler_driver_start(driver: *mut SchedulerHandle) -> MesosStatus {
     entry("mesos_scheduler_driver_start", || {
         let driver = &unsafe { handle(driver) }?.driver;
-        call_status(driver.start(), driver.error_message())
+        start_status(driver.start(), driver.error_message())
     })
 }
 
@@ -439,7 +435,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_run(driver: *mut SchedulerHandle
         not_in_callback("mesos_scheduler_driver_run")?;
         let driver = &unsafe { handle(driver) }?.driver;
         let started = driver.start();
-        call_status(started, driver.error_message())?;
+        start_status(started, driver.error_message())?;
         Ok(driver.join().into())
     })
 }
