@@ -81,7 +81,7 @@ fn run(program: &Path, wrapper: &[&str]) -> String {
 
 #[test]
 fn bad_input_from_c_gets_error_statuses_and_messages() {
-    if let Some(reason) = missing_c_tools(&[]) {
+    if let Some(reason) = missing_c_tools(&["cc", "pkg-config"]) {
         skip_or_fail!(reason);
     }
     if let Err(reason) = libmesos() {
@@ -94,7 +94,7 @@ fn bad_input_from_c_gets_error_statuses_and_messages() {
 
 #[test]
 fn bad_input_from_c_under_valgrind_has_no_errors_or_leaks() {
-    if let Some(reason) = missing_c_tools(&["valgrind"]) {
+    if let Some(reason) = missing_c_tools(&["cc", "pkg-config", "valgrind"]) {
         skip_or_fail!(reason);
     }
     if let Err(reason) = libmesos() {
@@ -108,7 +108,7 @@ fn bad_input_from_c_under_valgrind_has_no_errors_or_leaks() {
 
 #[test]
 fn bad_input_from_c_linked_statically() {
-    if let Some(reason) = missing_c_tools(&[]) {
+    if let Some(reason) = missing_c_tools(&["cc", "pkg-config"]) {
         skip_or_fail!(reason);
     }
     if let Err(reason) = libmesos() {

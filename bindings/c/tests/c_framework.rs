@@ -94,7 +94,8 @@ fn assert_all_finished(output: &Output) {
 
 /// The toolchain, libmesos and mesos-local, or why the test cannot run.
 fn prerequisites(extra_tools: &[&str]) -> Result<(), String> {
-    if let Some(reason) = missing_c_tools(extra_tools) {
+    let tools = ["cc", "make", "pkg-config", "protoc-c"];
+    if let Some(reason) = missing_c_tools(&[&tools[..], extra_tools].concat()) {
         return Err(reason);
     }
     libmesos()?;

@@ -46,9 +46,10 @@ macro_rules! skip_or_fail {
     }};
 }
 
-/// Why the C toolchain the tests need is not usable, if it is not.
-pub fn missing_c_tools(extra: &[&str]) -> Option<String> {
-    for tool in ["cc", "make", "pkg-config", "protoc-c"].iter().chain(extra) {
+/// Why one of `tools` (programs) is not usable, if one is not; with `protoc-c`, also
+/// protobuf-c's library.
+pub fn missing_c_tools(tools: &[&str]) -> Option<String> {
+    for tool in tools {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .stdout(Stdio::null())
@@ -60,6 +61,9 @@ pub fn missing_c_tools(extra: &[&str]) -> Option<String> {
                 "`{tool}` is not installed (scripts/install-test-deps.sh installs it)"
             ));
         }
+    }
+    if !tools.contains(&"protoc-c") {
+        return None;
     }
     let protobuf_c = Command::new("pkg-config")
         .args(["--exists", "libprotobuf-c"])
