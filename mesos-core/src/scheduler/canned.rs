@@ -14,6 +14,7 @@ use crate::proto::mesos::v1::{
     value, AgentId, FrameworkId, Offer, OfferId, Resource, TaskId, TaskState, TaskStatus,
 };
 
+/// An unreserved scalar resource.
 fn scalar(name: &str, value: f64) -> Resource {
     Resource {
         name: name.into(),
