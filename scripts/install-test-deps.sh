@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project's tests need beyond a Rust toolchain (cargo, rustfmt, clippy)
 # and python3.11 with pip:
-#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source)
-#     and ZooKeeper (the HA tests start real servers from its jars);
+#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source;
+#     the C binding's tests compile C programs against libmesos), make, pkg-config,
+#     protobuf-c (the C example framework's messages), valgrind (the C tests' leak and
+#     memory checks) and zookeeper (the HA tests start real servers from its jars);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py) and
 #     pymesos 0.3.15 (tests/python/capture_pymesos.py).
 #
@@ -29,7 +31,7 @@ as_root() {
 }
 
 # --- Debian packages ----------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config ca-certificates zookeeper)
+APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind zookeeper)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -6,8 +6,9 @@
 #
 # Needs a Rust toolchain (rustup's cargo with rustfmt and clippy) and python3 with pip;
 # scripts/install-test-deps.sh adds the rest (a C toolchain, Google's protobuf runtime and
-# pymesos for the wire-compatibility tests). MESOS_REQUIRE_PYTHON_DEPS=1 makes those tests
-# fail, rather than skip, when their Python dependencies are missing.
+# pymesos for the wire-compatibility tests; protobuf-c and valgrind for the C binding's
+# tests). MESOS_REQUIRE_PYTHON_DEPS=1 makes those tests fail, rather than skip, when their
+# Python or C dependencies are missing.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -5,8 +5,10 @@
 //! - [`session`]: the async client: a subscription kept alive across lost masters, with
 //!   backoff, heartbeat-loss detection and failover re-subscription;
 //! - [`driver`]: the classic callback API, [`Scheduler`] and [`SchedulerDriver`], on top
-//!   of a session.
+//!   of a session;
+//! - [`canned`]: a master that only replays a canned event stream, for driver benchmarks.
 
+pub mod canned;
 pub mod client;
 pub mod detector;
 pub mod driver;
