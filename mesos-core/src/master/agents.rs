@@ -177,15 +177,8 @@ impl MasterState {
             .map(|p| p.tasks.into_iter().collect())
             .unwrap_or_default();
         self.agents.insert(id.clone(), record);
-        self.reconcile_agent_tasks(
-            &id,
-            old_tasks,
-            register.tasks,
-            was_unreachable,
-            &register.frameworks,
-        );
-        self.readd_agent_to_allocator(&id)?;
-        self.operator_agent_added(&id);
+        // REGISTERED comes first on the stream: what reconciliation sends the agent (kills
+        // of tasks that must not come back) only makes sense to a registered agent.
         let registered = AgentEvent {
             registered: Some(agent_event::Registered {
                 agent_id: events::agent_id(&id),
@@ -195,6 +188,15 @@ impl MasterState {
             ..events::agent_event(agent_event::Type::Registered)
         };
         let _ = tx.send(Box::new(registered));
+        self.reconcile_agent_tasks(
+            &id,
+            old_tasks,
+            register.tasks,
+            was_unreachable,
+            &register.frameworks,
+        );
+        self.readd_agent_to_allocator(&id)?;
+        self.operator_agent_added(&id);
         self.freed_agents.insert(id.clone());
         Ok(AgentConnection {
             agent_id: id,

@@ -10,6 +10,9 @@
 //! - A leader frozen (SIGSTOP) past its ZooKeeper session never acts as leader again when
 //!   it thaws (SIGCONT): it refuses to serve and exits, and the leader elected meanwhile
 //!   keeps leading.
+//! - An agent frozen past the master's ping timeout becomes unreachable: a partition-aware
+//!   framework hears TASK_UNREACHABLE, another TASK_LOST. When it thaws and re-registers
+//!   the partition-aware framework's task is running again and the other's is killed.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/common/zookeeper.rs"]
@@ -21,6 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::{Duration, Instant};
 
+use mesos_core::proto::mesos::v1::framework_info::{capability, Capability};
 use mesos_core::proto::mesos::v1::{
     CommandInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskId, TaskInfo, TaskState,
     TaskStatus,
@@ -99,18 +103,21 @@ impl Daemon {
     }
 }
 
-fn start_master(zk: &str, port: u16, dir: &Path) -> Daemon {
+/// A `mesos-master` contending under `zk`, on `port`, with `extra` flags.
+fn start_master(zk: &str, port: u16, dir: &Path, extra: &[&str]) -> Daemon {
+    let mut args = vec![
+        format!("--zk={zk}"),
+        "--registry=in_memory".into(),
+        "--ip=127.0.0.1".into(),
+        format!("--port={port}"),
+        "--hostname=localhost".into(),
+        format!("--zk_session_timeout={SESSION}"),
+        "--allocation_interval=100ms".into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     Daemon::start(
         &mesos_master(),
-        &[
-            format!("--zk={zk}"),
-            "--registry=in_memory".into(),
-            "--ip=127.0.0.1".into(),
-            format!("--port={port}"),
-            "--hostname=localhost".into(),
-            format!("--zk_session_timeout={SESSION}"),
-            "--allocation_interval=100ms".into(),
-        ],
+        &args,
         dir.join(format!("master-{port}.log")),
     )
 }
@@ -142,12 +149,26 @@ enum Seen {
     Update(String, TaskState),
 }
 
-/// Launches `TASKS` long-running tasks as offers allow and reports every callback.
+/// Launches `tasks` long-running tasks (`sleep <marker>`) as offers allow and reports every
+/// callback.
 struct Framework {
     seen: Sender<Seen>,
+    tasks: usize,
     launched: usize,
     task: Resources,
     marker: String,
+}
+
+impl Framework {
+    fn new(seen: Sender<Seen>, tasks: usize, marker: &str) -> Framework {
+        Framework {
+            seen,
+            tasks,
+            launched: 0,
+            task: parse_resources("cpus:0.05;mem:16", "*").expect("resources"),
+            marker: marker.to_string(),
+        }
+    }
 }
 
 impl Scheduler for Framework {
@@ -161,7 +182,7 @@ impl Scheduler for Framework {
         for offer in offers {
             let mut left = Resources::offered(&offer.resources);
             let mut tasks = Vec::new();
-            while self.launched < TASKS && left.contains(&self.task) {
+            while self.launched < self.tasks && left.contains(&self.task) {
                 left -= self.task.clone();
                 tasks.push(TaskInfo {
                     name: format!("task {}", self.launched),
@@ -297,19 +318,27 @@ fn agents_and_running_tasks(port: u16) -> (usize, usize) {
     (agents, running)
 }
 
+/// The pids of the tasks running `sleep <marker>`.
+fn tasks_running(marker: &str) -> Vec<i32> {
+    let wanted = format!("sleep\0{marker}\0");
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline")).unwrap_or_default() == wanted.as_bytes()
+        })
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
 /// SIGKILLs, when dropped, the tasks left by a test that failed before tearing down.
 struct TaskReaper(String);
 
 impl Drop for TaskReaper {
     fn drop(&mut self) {
-        let wanted = format!("sleep\0{}\0", self.0);
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cmdline == wanted.as_bytes() {
-                if let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) {
-                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                }
-            }
+        for pid in tasks_running(&self.0) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }
@@ -324,7 +353,7 @@ fn killing_the_leader_three_times_loses_no_task() {
     let mut masters: BTreeMap<u16, Daemon> = (0..3)
         .map(|_| {
             let port = free_port();
-            (port, start_master(&url, port, dir.path()))
+            (port, start_master(&url, port, dir.path(), &[]))
         })
         .collect();
     let mut leading = leader(&masters);
@@ -333,12 +362,7 @@ fn killing_the_leader_three_times_loses_no_task() {
     let marker = format!("7{}.5", std::process::id());
     let _reaper = TaskReaper(marker.clone());
     let (tx, seen) = channel();
-    let framework = Framework {
-        seen: tx,
-        launched: 0,
-        task: parse_resources("cpus:0.05;mem:16", "*").expect("resources"),
-        marker,
-    };
+    let framework = Framework::new(tx, TASKS, &marker);
     let info = FrameworkInfo {
         name: "ha-fault-test".into(),
         checkpoint: Some(true),
@@ -358,7 +382,7 @@ fn killing_the_leader_three_times_loses_no_task() {
             .remove(&leading)
             .expect("the leader is ours")
             .signal(Signal::SIGKILL);
-        masters.insert(leading, start_master(&url, leading, dir.path()));
+        masters.insert(leading, start_master(&url, leading, dir.path(), &[]));
         let previous = leading;
         let deadline = Instant::now() + WAIT;
         leading = loop {
@@ -412,7 +436,7 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
     let mut masters: BTreeMap<u16, Daemon> = (0..2)
         .map(|_| {
             let port = free_port();
-            (port, start_master(&url, port, dir.path()))
+            (port, start_master(&url, port, dir.path(), &[]))
         })
         .collect();
     let frozen_port = leader(&masters);
@@ -452,4 +476,99 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
     let log = std::fs::read_to_string(&frozen.log).unwrap_or_default();
     assert!(log.contains("lost leadership"), "{log}");
     assert_eq!(leader(&masters), successor, "the successor keeps leading");
+}
+
+#[test]
+fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
+    let Some(zk) = zookeeper::zookeeper_or_skip() else {
+        return;
+    };
+    let url = zk.url("/mesos");
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let pings = ["--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=2"];
+    let masters = BTreeMap::from([(port, start_master(&url, port, dir.path(), &pings))]);
+    assert_eq!(leader(&masters), port);
+    let agent = start_agent(&url, dir.path());
+
+    let aware_marker = format!("8{}.5", std::process::id());
+    let other_marker = format!("9{}.5", std::process::id());
+    let _reapers = [
+        TaskReaper(aware_marker.clone()),
+        TaskReaper(other_marker.clone()),
+    ];
+    let start = |name: &str, marker: &str, capabilities: Vec<Capability>| {
+        let (tx, seen) = channel();
+        let info = FrameworkInfo {
+            name: name.into(),
+            checkpoint: Some(true),
+            capabilities,
+            ..Default::default()
+        };
+        let driver =
+            SchedulerDriver::new(Framework::new(tx, 1, marker), info, &url).expect("driver");
+        driver.start();
+        (driver, seen, History::default())
+    };
+    let partition_aware = vec![Capability {
+        r#type: Some(capability::Type::PartitionAware as i32),
+    }];
+    let (aware, aware_seen, mut aware_history) = start("aware", &aware_marker, partition_aware);
+    let (other, other_seen, mut other_history) = start("other", &other_marker, Vec::new());
+    for (seen, history) in [
+        (&aware_seen, &mut aware_history),
+        (&other_seen, &mut other_history),
+    ] {
+        follow(seen, history, "the task runs", |_, h| h.running() == 1);
+    }
+
+    agent.signal(Signal::SIGSTOP);
+    let ended = |state: TaskState| move |s: &Seen, _: &History| matches!(s, Seen::Update(_, st) if *st == state);
+    follow(
+        &aware_seen,
+        &mut aware_history,
+        "TASK_UNREACHABLE",
+        ended(TaskState::TaskUnreachable),
+    );
+    follow(
+        &other_seen,
+        &mut other_history,
+        "TASK_LOST",
+        ended(TaskState::TaskLost),
+    );
+    agent.signal(Signal::SIGCONT);
+
+    // Back: the partition-aware framework's task runs on; the other's is killed.
+    let deadline = Instant::now() + WAIT;
+    while !tasks_running(&other_marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the other framework's task still runs"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        tasks_running(&aware_marker).len(),
+        1,
+        "the aware task kept running"
+    );
+    aware.reconcile_tasks(&[]);
+    follow(
+        &aware_seen,
+        &mut aware_history,
+        "TASK_RUNNING again",
+        ended(TaskState::TaskRunning),
+    );
+    let states = aware_history.0.values().next().expect("one task");
+    assert_eq!(
+        &states[states.len() - 2..],
+        [TaskState::TaskUnreachable, TaskState::TaskRunning]
+    );
+    aware.stop(false);
+    other.stop(false);
+    let deadline = Instant::now() + WAIT;
+    while !tasks_running(&aware_marker).is_empty() {
+        assert!(Instant::now() < deadline, "the torn-down task still runs");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
