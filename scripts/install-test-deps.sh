@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project's tests need beyond a Rust toolchain (cargo, rustfmt, clippy)
 # and python3.11 with pip:
-#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source);
+#   - Debian packages: a C toolchain (http-parser's C extension is compiled from source),
+#     python3-venv and python3-pip (scripts/test-python.sh builds the `mesos` wheel and
+#     runs its tests in a venv, where it installs maturin, pytest and protobuf itself);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py) and
 #     pymesos 0.3.15 (tests/python/capture_pymesos.py).
 #
@@ -28,7 +30,7 @@ as_root() {
 }
 
 # --- Debian packages ----------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config ca-certificates)
+APT_PACKAGES=(build-essential pkg-config ca-certificates python3-venv python3-pip)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
