@@ -19,7 +19,7 @@ impl Callbacks {
     /// Calls `name` on the target with `args` as bytes; an exception aborts the driver
     /// after its traceback is printed.
     fn call(&self, driver: &Driver, name: &str, args: &[&[u8]]) {
-        Python::attach(|py| {
+        crate::attach(|py| {
             let args = args.iter().map(|arg| PyBytes::new(py, arg));
             let result = PyTuple::new(py, args).and_then(|args| {
                 self.target

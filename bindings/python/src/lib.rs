@@ -12,6 +12,8 @@
 //! Threading: the drivers call into Python from their callback threads, holding the GIL
 //! only for the call; the methods that wait (`join`, `run`, `stop`) release it.
 
+use std::cell::Cell;
+
 use prost::Message;
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
@@ -49,6 +51,31 @@ fn to_py_err(error: mesos_core::v0::V0Error) -> PyErr {
 fn report_callback_error(py: Python<'_>, error: &PyErr, kind: &str, callback: &str) {
     eprintln!("Exception in {kind} callback {callback}; aborting the driver:");
     error.display(py);
+}
+
+thread_local! {
+    /// Whether this thread has a Python thread state of its own (see [`attach`]).
+    static HAS_THREAD_STATE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the GIL, from a thread of the drivers' (never one running Python code).
+///
+/// `Python::attach` on a thread Python does not know makes a Python thread state and
+/// deletes it again when it returns: most of the cost of a callback. So the first call on
+/// a thread makes one that lives as long as the thread, and later calls only take and
+/// release the GIL.
+fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+    if !HAS_THREAD_STATE.get() {
+        HAS_THREAD_STATE.set(true);
+        // SAFETY: this thread does not hold the GIL (it is a driver thread, outside any
+        // `attach`); `PyGILState_Ensure` takes it with a new thread state, never released,
+        // and `PyEval_SaveThread` gives the GIL back, keeping the thread state for later.
+        unsafe {
+            pyo3::ffi::PyGILState_Ensure();
+            pyo3::ffi::PyEval_SaveThread();
+        }
+    }
+    Python::attach(f)
 }
 
 /// The module `mesos._native`.

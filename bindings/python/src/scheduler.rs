@@ -28,7 +28,7 @@ impl Callbacks {
         name: &str,
         args: impl for<'py> FnOnce(Python<'py>) -> Args<'py>,
     ) {
-        Python::attach(|py| {
+        crate::attach(|py| {
             let result = args(py).and_then(|args| {
                 let args = PyTuple::new(py, args)?;
                 self.target

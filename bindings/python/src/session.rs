@@ -56,7 +56,7 @@ impl Session {
                 while let Some(event) = events.blocking_recv() {
                     deliver(&on_event, event);
                 }
-                Python::attach(|py| {
+                crate::attach(|py| {
                     if let Err(error) = on_event.call1(py, ("closed", py.None())) {
                         error.display(py);
                     }
@@ -89,7 +89,7 @@ impl Session {
             let outcome = session.call(call).await.err().map(|e| e.to_string());
             // Python is called off the runtime's only worker, which must keep serving IO.
             let _ = tokio::task::spawn_blocking(move || {
-                Python::attach(|py| {
+                crate::attach(|py| {
                     if let Err(error) = on_done.call1(py, (outcome,)) {
                         error.display(py);
                     }
@@ -115,7 +115,7 @@ impl Session {
 
 /// Hands one session event to Python.
 fn deliver(on_event: &Py<PyAny>, event: SessionEvent) {
-    Python::attach(|py| {
+    crate::attach(|py| {
         let result = match event {
             SessionEvent::Connected { leader } => on_event.call1(py, ("connected", leader)),
             SessionEvent::Event(event) => {
