@@ -144,3 +144,30 @@ def test_a_failed_over_scheduler_resumes_with_its_running_tasks(cluster):
         recorder.wait_for_state("survivor", mesos_pb2.TASK_KILLED)
     finally:
         driver.stop()
+
+
+def test_explicit_acknowledgements_let_the_next_update_through(cluster):
+    recorder = Recorder()
+    driver = MesosSchedulerDriver(
+        recorder,
+        framework_info("python-explicit"),
+        cluster.master,
+        implicitAcknowledgements=False,
+    )
+    assert driver.start() == mesos_pb2.DRIVER_RUNNING
+    try:
+        (offer,) = recorder.wait_for("offer")
+        launch = mesos_pb2.Offer.Operation(type=mesos_pb2.Offer.Operation.LAUNCH)
+        launch.launch.task_infos.add().CopyFrom(task_info(offer, "acknowledged", b"finish"))
+        assert driver.acceptOffers([offer.id], [launch], QUICK_REOFFER) == mesos_pb2.DRIVER_RUNNING
+        # The agent holds TASK_FINISHED back until TASK_RUNNING is acknowledged.
+        for state in (mesos_pb2.TASK_RUNNING, mesos_pb2.TASK_FINISHED):
+            status = recorder.wait_for_state("acknowledged", state)
+            assert driver.acknowledgeStatusUpdate(status) == mesos_pb2.DRIVER_RUNNING
+        assert driver.suppressOffers() == mesos_pb2.DRIVER_RUNNING
+        assert driver.reviveOffers(["*"]) == mesos_pb2.DRIVER_RUNNING
+        assert driver.requestResources([mesos_pb2.Request()]) == mesos_pb2.DRIVER_RUNNING
+        renamed = framework_info("python-explicit-renamed")
+        assert driver.updateFramework(renamed, []) == mesos_pb2.DRIVER_RUNNING
+    finally:
+        driver.stop()
