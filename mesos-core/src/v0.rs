@@ -570,4 +570,45 @@ mod tests {
             })
         ));
     }
+
+    /// Records the v0 tasks it is given.
+    struct Tasks(Vec<Vec<u8>>);
+
+    impl V0Executor for Tasks {
+        fn registered(&mut self, _: &ExecutorDriver, _: &[u8], _: &[u8], _: &[u8]) {}
+        fn reregistered(&mut self, _: &ExecutorDriver, _: &[u8]) {}
+        fn disconnected(&mut self, _: &ExecutorDriver) {}
+        fn launch_task(&mut self, _: &ExecutorDriver, task: &[u8]) {
+            self.0.push(task.to_vec());
+        }
+        fn kill_task(&mut self, _: &ExecutorDriver, _: &[u8]) {}
+        fn framework_message(&mut self, _: &ExecutorDriver, _: &[u8]) {}
+        fn shutdown(&mut self, _: &ExecutorDriver) {}
+        fn error(&mut self, _: &ExecutorDriver, _: &str) {}
+    }
+
+    #[test]
+    fn the_executor_adapter_hands_the_executor_v0_tasks() {
+        let env = crate::executor::ExecutorEnvironment::from_vars([
+            ("MESOS_AGENT_ENDPOINT", "127.0.0.1:1"),
+            ("MESOS_FRAMEWORK_ID", "f"),
+            ("MESOS_EXECUTOR_ID", "e"),
+            ("MESOS_DIRECTORY", "/tmp"),
+        ])
+        .unwrap();
+        let driver = ExecutorDriver::with_environment(V0ExecutorAdapter(Tasks(Vec::new())), env);
+        let mut adapter = V0ExecutorAdapter(Tasks(Vec::new()));
+        let task = v1::TaskInfo {
+            name: "t".into(),
+            task_id: v1::TaskId { value: "t".into() },
+            agent_id: v1::AgentId { value: "a".into() },
+            ..Default::default()
+        };
+        adapter.launch_task(&driver, task);
+        let old = v0::TaskInfo::decode(adapter.0 .0[0].as_slice()).unwrap();
+        assert_eq!(
+            (old.task_id.value.as_str(), old.slave_id.value.as_str()),
+            ("t", "a")
+        );
+    }
 }
