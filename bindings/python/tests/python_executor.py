@@ -1,6 +1,7 @@
 """A custom executor in Python on ``mesos.native.MesosExecutorDriver``, run by the agent
 for the tests' frameworks. A task's ``data`` says what it does: ``finish`` reports
-TASK_RUNNING then TASK_FINISHED; ``run`` reports TASK_RUNNING and runs until killed.
+TASK_RUNNING then TASK_FINISHED; ``run`` reports TASK_RUNNING and runs until killed;
+``raise`` raises in ``launchTask``, which aborts the driver and ends the executor.
 A framework message is answered with ``echo:`` and the message."""
 
 import sys
@@ -22,6 +23,8 @@ class TestExecutor(Executor):
         sys.stderr.write("registered on %s for %s\n" % (slaveInfo.hostname, frameworkInfo.name))
 
     def launchTask(self, driver, task):
+        if task.data == b"raise":
+            raise RuntimeError("the task asked the executor to fail")
         update(driver, task.task_id, mesos_pb2.TASK_RUNNING)
         if task.data == b"finish":
             update(driver, task.task_id, mesos_pb2.TASK_FINISHED, b"done by python")
@@ -35,4 +38,5 @@ class TestExecutor(Executor):
 
 if __name__ == "__main__":
     status = MesosExecutorDriver(TestExecutor()).run()
-    sys.exit(0 if status == mesos_pb2.DRIVER_STOPPED else 1)
+    # 3 tells the tests the driver aborted (an uncaught exception would exit with 1).
+    sys.exit({mesos_pb2.DRIVER_STOPPED: 0, mesos_pb2.DRIVER_ABORTED: 3}.get(status, 1))

@@ -171,3 +171,19 @@ def test_explicit_acknowledgements_let_the_next_update_through(cluster):
         assert driver.updateFramework(renamed, []) == mesos_pb2.DRIVER_RUNNING
     finally:
         driver.stop()
+
+
+def test_an_exception_in_an_executor_callback_ends_the_executor_and_fails_its_task(cluster):
+    recorder, driver = start(cluster, "python-executor-raises")
+    try:
+        (offer,) = recorder.wait_for("offer")
+        task = task_info(offer, "doomed", b"raise")
+        assert driver.launchTasks([offer.id], [task], QUICK_REOFFER) == mesos_pb2.DRIVER_RUNNING
+        ended = (mesos_pb2.TASK_FAILED, mesos_pb2.TASK_LOST, mesos_pb2.TASK_GONE)
+        (status,) = recorder.wait_for(
+            "status", lambda s: s.task_id.value == "doomed" and s.state in ended
+        )
+        # run() returned DRIVER_ABORTED: python_executor.py exits with 3 then.
+        assert "exited with status 3" in status.message, status.message
+    finally:
+        driver.stop()
