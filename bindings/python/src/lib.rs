@@ -13,6 +13,8 @@
 //! only for the call; the methods that wait (`join`, `run`, `stop`) release it.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use prost::Message;
 use pyo3::exceptions::{PyKeyError, PyValueError};
@@ -58,13 +60,20 @@ thread_local! {
     static HAS_THREAD_STATE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `f` with the GIL, from a thread of the drivers' (never one running Python code).
+/// Set (by [`finalize`]) once the interpreter is exiting: no callback reaches Python after.
+static FINALIZING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `f` with the GIL, from a thread of the drivers' (never one running Python code);
+/// None, without touching Python, once the interpreter is exiting.
 ///
 /// `Python::attach` on a thread Python does not know makes a Python thread state and
 /// deletes it again when it returns: most of the cost of a callback. So the first call on
 /// a thread makes one that lives as long as the thread, and later calls only take and
 /// release the GIL.
-fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    if FINALIZING.load(Ordering::Acquire) {
+        return None;
+    }
     if !HAS_THREAD_STATE.get() {
         HAS_THREAD_STATE.set(true);
         // SAFETY: this thread does not hold the GIL (it is a driver thread, outside any
@@ -75,7 +84,17 @@ fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
             pyo3::ffi::PyEval_SaveThread();
         }
     }
-    Python::attach(f)
+    Python::attach(|py| (!FINALIZING.load(Ordering::Acquire)).then(|| f(py)))
+}
+
+/// Called at interpreter exit (by `mesos._lifecycle`, after the drivers were aborted):
+/// from now on callbacks are dropped instead of calling Python. The GIL is let go for a
+/// moment so that a driver thread already waiting for it sees the flag and leaves, rather
+/// than waking up in a finalized interpreter.
+#[pyfunction]
+fn finalize(py: Python<'_>) {
+    FINALIZING.store(true, Ordering::Release);
+    py.detach(|| std::thread::sleep(Duration::from_millis(20)));
 }
 
 /// The module `mesos._native`.
@@ -83,6 +102,7 @@ fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("MESOS_WIRE_VERSION", mesos_core::MESOS_WIRE_VERSION)?;
     module.add_function(wrap_pyfunction!(file_descriptor, module)?)?;
+    module.add_function(wrap_pyfunction!(finalize, module)?)?;
     module.add_class::<scheduler::SchedulerDriver>()?;
     module.add_class::<executor::ExecutorDriver>()?;
     module.add_class::<session::Session>()?;

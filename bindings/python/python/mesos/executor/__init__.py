@@ -3,7 +3,7 @@
 
 import weakref
 
-from mesos import _native, _protos
+from mesos import _lifecycle, _native, _protos
 from mesos.interface import ExecutorDriver
 from mesos.interface import mesos_pb2
 
@@ -73,6 +73,12 @@ class MesosExecutorDriver(ExecutorDriver):
     def __init__(self, executor):
         self.executor = executor
         self._native = _native.ExecutorDriver(_Callbacks(self, executor))
+        _lifecycle.track(self)
+
+    def _shutdown(self):
+        """At interpreter exit: abort and wait for the driver to end."""
+        self._native.abort()
+        self._native.join()
 
     def start(self):
         """Starts the driver; see :meth:`ExecutorDriver.start`."""

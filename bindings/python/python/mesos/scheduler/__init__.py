@@ -3,7 +3,7 @@
 
 import weakref
 
-from mesos import _native, _protos
+from mesos import _lifecycle, _native, _protos
 from mesos.interface import SchedulerDriver
 from mesos.interface import mesos_pb2
 
@@ -115,6 +115,12 @@ class MesosSchedulerDriver(SchedulerDriver):
             bool(implicitAcknowledgements),
             credential,
         )
+        _lifecycle.track(self)
+
+    def _shutdown(self):
+        """At interpreter exit: abort, and wait until no callback runs."""
+        self._native.abort()
+        self._native.join()
 
     def start(self):
         """Starts the driver; see :meth:`SchedulerDriver.start`."""

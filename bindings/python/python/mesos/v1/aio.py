@@ -24,7 +24,7 @@ a refused subscription).
 import asyncio
 import logging
 
-from mesos import _native, _protos
+from mesos import _lifecycle, _native, _protos
 from mesos.v1 import mesos_pb2, scheduler_pb2
 
 __all__ = ["CallError", "Subscription", "SubscriptionError"]
@@ -72,6 +72,11 @@ class Subscription(object):
         self._native = _native.Session(
             self._framework, self._master, self._suppressed_roles, self._on_event
         )
+        _lifecycle.track(self)
+
+    def _shutdown(self):
+        """At interpreter exit: end the subscription."""
+        self.close()
 
     def close(self):
         """Ends the subscription; iteration stops once the events before it are read."""
