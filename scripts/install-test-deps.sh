@@ -4,7 +4,9 @@
 #   - Debian packages: a C toolchain (http-parser's C extension is compiled from source;
 #     the C binding's tests compile C programs against libmesos), make, pkg-config,
 #     protobuf-c (the C example framework's messages), valgrind (the C tests' leak and
-#     memory checks) and zookeeper (the HA tests start real servers from its jars);
+#     memory checks), zookeeper (the HA tests start real servers from its jars), and
+#     python3-venv and python3-pip (scripts/test-python.sh builds the `mesos` wheel and
+#     runs its tests in a venv, where it installs maturin, pytest and protobuf itself);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py) and
 #     pymesos 0.3.15 (tests/python/capture_pymesos.py).
 #
@@ -31,7 +33,7 @@ as_root() {
 }
 
 # --- Debian packages ----------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind zookeeper)
+APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind zookeeper python3-venv python3-pip)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

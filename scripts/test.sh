@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the test dependencies, then checks formatting,
-# lints and runs every test of the workspace. Stops at the first failure.
+# lints and runs every test of the workspace, then builds the Python wheel and runs its
+# pytest tests (scripts/test-python.sh). Stops at the first failure.
 #
 #   bash scripts/test.sh
 #
@@ -33,8 +34,20 @@ step "cargo test --workspace"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
 
+step "Python binding: wheel and pytest (scripts/test-python.sh)"
+bash scripts/test-python.sh 2>&1 | tee -a "$log"
+
 step "all checks passed in $((SECONDS - started))s"
-# One closing line for the whole run: the sum of every test binary's result line.
+# One closing line for the whole run: the sum of every test binary's result line and of
+# pytest's summary line ("== 12 passed, 1 skipped in 3.2s ==").
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
+     /^=+ .*(passed|failed|skipped).* in [0-9.]+s/ {
+         for (i = 2; i <= NF; i++) {
+             word = $i; sub(/,$/, "", word)
+             if (word == "passed") passed += $(i - 1)
+             if (word == "failed" || word == "error" || word == "errors") failed += $(i - 1)
+             if (word == "skipped") ignored += $(i - 1)
+         }
+     }
      END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 rm -f "$log"

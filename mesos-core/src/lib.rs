@@ -22,6 +22,7 @@ pub mod registry;
 pub mod resources;
 pub mod scheduler;
 pub mod schema;
+pub mod v0;
 pub mod wire_check;
 pub mod wire_schema;
 
