@@ -332,15 +332,31 @@ fn tasks_running(marker: &str) -> Vec<i32> {
         .collect()
 }
 
-/// SIGKILLs, when dropped, the tasks left by a test that failed before tearing down.
-struct TaskReaper(String);
+/// SIGKILLs, when dropped, every process whose environment names the test's directory:
+/// the executors and tasks the SIGKILLed agents leave behind (a checkpointing command
+/// executor waits for its agent to come back for the whole recovery timeout).
+struct Reaper(PathBuf);
 
-impl Drop for TaskReaper {
+impl Drop for Reaper {
     fn drop(&mut self) {
-        for pid in tasks_running(&self.0) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let needle = self.0.as_os_str().as_encoded_bytes();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            if environ.windows(needle.len()).any(|w| w == needle) {
+                if let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse().ok()) {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+            }
         }
     }
+}
+
+/// A directory for a test's daemons, and the reaper of what they leave behind. Declared
+/// before the daemons, so that it is dropped after them.
+fn test_dir() -> (tempfile::TempDir, Reaper) {
+    let dir = tempfile::tempdir().expect("dir");
+    let reaper = Reaper(dir.path().to_path_buf());
+    (dir, reaper)
 }
 
 #[test]
@@ -349,7 +365,7 @@ fn killing_the_leader_three_times_loses_no_task() {
         return;
     };
     let url = zk.url("/mesos");
-    let dir = tempfile::tempdir().expect("dir");
+    let (dir, _reaper) = test_dir();
     let mut masters: BTreeMap<u16, Daemon> = (0..3)
         .map(|_| {
             let port = free_port();
@@ -360,7 +376,6 @@ fn killing_the_leader_three_times_loses_no_task() {
     let _agents = [start_agent(&url, dir.path()), start_agent(&url, dir.path())];
 
     let marker = format!("7{}.5", std::process::id());
-    let _reaper = TaskReaper(marker.clone());
     let (tx, seen) = channel();
     let framework = Framework::new(tx, TASKS, &marker);
     let info = FrameworkInfo {
@@ -432,7 +447,7 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
         return;
     };
     let url = zk.url("/mesos");
-    let dir = tempfile::tempdir().expect("dir");
+    let (dir, _reaper) = test_dir();
     let mut masters: BTreeMap<u16, Daemon> = (0..2)
         .map(|_| {
             let port = free_port();
@@ -484,7 +499,7 @@ fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
         return;
     };
     let url = zk.url("/mesos");
-    let dir = tempfile::tempdir().expect("dir");
+    let (dir, _reaper) = test_dir();
     let port = free_port();
     let pings = ["--agent_ping_timeout=1secs", "--max_agent_ping_timeouts=2"];
     let masters = BTreeMap::from([(port, start_master(&url, port, dir.path(), &pings))]);
@@ -493,10 +508,6 @@ fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
 
     let aware_marker = format!("8{}.5", std::process::id());
     let other_marker = format!("9{}.5", std::process::id());
-    let _reapers = [
-        TaskReaper(aware_marker.clone()),
-        TaskReaper(other_marker.clone()),
-    ];
     let start = |name: &str, marker: &str, capabilities: Vec<Capability>| {
         let (tx, seen) = channel();
         let info = FrameworkInfo {
