@@ -49,10 +49,10 @@ fn missing_and_bad_flags_exit_one_with_the_reason() {
 }
 
 #[test]
-fn a_zookeeper_master_is_refused_with_the_reason() {
+fn a_bad_zookeeper_master_is_refused_with_the_reason() {
     let work = tempfile::tempdir().unwrap();
     let output = run(&[
-        "--master=zk://127.0.0.1:2181/mesos",
+        "--master=zk://127.0.0.1/mesos",
         &format!("--work_dir={}", work.path().display()),
         "--ip=127.0.0.1",
         "--port=0",
@@ -61,5 +61,7 @@ fn a_zookeeper_master_is_refused_with_the_reason() {
         "--launcher=posix",
     ]);
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("ZooKeeper"), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("ZooKeeper URL"), "{text}");
+    assert!(text.contains("not host:port"), "{text}");
 }

@@ -376,8 +376,8 @@ fn invalid_master_and_lifecycle_misuse_get_clear_answers() {
         seen: tx,
         panic_on_offers: false,
     };
-    let error = SchedulerDriver::new(recorder, framework("x"), "zk://z:2181/mesos").unwrap_err();
-    assert!(error.to_string().contains("ZooKeeper"), "{error}");
+    let error = SchedulerDriver::new(recorder, framework("x"), "zk://z/mesos").unwrap_err();
+    assert!(error.to_string().contains("ZooKeeper URL"), "{error}");
 
     let (driver, _seen) = driver("127.0.0.1:1", framework("x"), false);
     assert_eq!(driver.status(), Status::DriverNotStarted);

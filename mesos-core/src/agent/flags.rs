@@ -244,19 +244,10 @@ struct RawFlags {
 /// `--master`: a `zk://hosts/path` or `file:///path` URL, or `host:port` items separated
 /// by commas.
 fn parse_master(text: &str) -> Result<String, String> {
-    if let Some(rest) = text.strip_prefix("zk://") {
-        return match rest.split_once('/') {
-            Some((hosts, _)) if !hosts.is_empty() && !hosts.ends_with('@') => Ok(text.to_string()),
-            _ => Err(format!(
-                "'{text}' needs hosts and a path, e.g. zk://host:2181/mesos"
-            )),
-        };
-    }
-    if let Some(path) = text.strip_prefix("file://") {
-        if path.is_empty() {
-            return Err(format!("'{text}' names no file"));
-        }
-        return Ok(text.to_string());
+    if crate::ha::ZkUrl::is_zk(text) {
+        return crate::ha::ZkUrl::parse(text)
+            .map(|_| text.to_string())
+            .map_err(|e| e.to_string());
     }
     for item in text.split(',').map(str::trim) {
         let valid = item
@@ -654,12 +645,16 @@ mod tests {
 
     #[test]
     fn master_takes_mesos_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let zk_file = dir.path().join("zk");
+        std::fs::write(&zk_file, "zk://z1:2181/mesos\n").unwrap();
+        let file_url = format!("file://{}", zk_file.display());
         for good in [
             "127.0.0.1:5050",
             "m1:5050,m2:5050",
             "[::1]:5050",
             "zk://z1:2181,z2:2181/mesos",
-            "file:///etc/mesos/zk",
+            file_url.as_str(),
         ] {
             let flags = parse_env(&["--work_dir=/w", &format!("--master={good}")], &[]).unwrap();
             assert_eq!(flags.master, good);
@@ -670,6 +665,7 @@ mod tests {
             "zk://z1:2181",
             ":5050",
             "file://",
+            "file:///no/such/zk",
         ] {
             let message = invalid(parse_env(
                 &["--work_dir=/w", &format!("--master={bad}")],
