@@ -11,64 +11,11 @@
 //! `cargo bench -p mesos-core --bench scheduler_driver -- [events] [runs]`
 //! (defaults: 200000 events, 5 runs; the median is reported).
 
-use std::sync::mpsc::{channel, Sender};
 use std::time::{Duration, Instant};
 
 use mesos_core::proto::mesos::v1::scheduler::{call, Call};
-use mesos_core::proto::mesos::v1::{FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
-use mesos_core::scheduler::canned::{canned_master, canned_stream};
-use mesos_core::scheduler::{Scheduler, SchedulerClient, SchedulerDriver};
-
-/// Counts callbacks and says when `expected` have been made.
-struct Counter {
-    seen: usize,
-    expected: usize,
-    done: Sender<Instant>,
-}
-
-impl Counter {
-    fn one(&mut self) {
-        self.seen += 1;
-        if self.seen == self.expected {
-            let _ = self.done.send(Instant::now());
-        }
-    }
-}
-
-impl Scheduler for Counter {
-    fn registered(&mut self, _: &SchedulerDriver, _: &FrameworkId, _: &MasterInfo) {}
-    fn resource_offers(&mut self, _: &SchedulerDriver, offers: Vec<Offer>) {
-        std::hint::black_box(&offers);
-        self.one();
-    }
-    fn status_update(&mut self, _: &SchedulerDriver, status: &TaskStatus) {
-        std::hint::black_box(status);
-        self.one();
-    }
-}
-
-fn through_driver(master: &str, events: usize) -> Duration {
-    let (done, finished) = channel();
-    let counter = Counter {
-        seen: 0,
-        expected: events,
-        done,
-    };
-    let framework = FrameworkInfo {
-        user: "bench".into(),
-        name: "bench".into(),
-        ..Default::default()
-    };
-    let driver = SchedulerDriver::new(counter, framework, master).expect("driver");
-    let start = Instant::now();
-    driver.start();
-    let end = finished
-        .recv_timeout(Duration::from_secs(600))
-        .expect("all events");
-    driver.abort();
-    driver.join();
-    end - start
-}
+use mesos_core::scheduler::canned::{canned_master, canned_stream, time_rust_driver};
+use mesos_core::scheduler::SchedulerClient;
 
 fn through_client(master: &str, events: usize) -> Duration {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -117,7 +64,11 @@ fn main() {
     let runs = args.get(1).copied().unwrap_or(5).max(1);
     let master = canned_master(canned_stream(events)).expect("a canned master on 127.0.0.1");
     let client = median((0..runs).map(|_| through_client(&master, events)).collect());
-    let driver = median((0..runs).map(|_| through_driver(&master, events)).collect());
+    let driver = median(
+        (0..runs)
+            .map(|_| time_rust_driver(&master, events))
+            .collect(),
+    );
     let rate = |d: Duration| events as f64 / d.as_secs_f64();
     println!("events per run: {events}, runs: {runs} (medians)");
     println!(

@@ -9,64 +9,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc::{channel, Sender};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use mesos_core::proto::mesos::v1::{FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
-use mesos_core::scheduler::canned::{canned_master, canned_stream};
-use mesos_core::scheduler::{Scheduler, SchedulerDriver};
-
-/// Counts callbacks and says when `expected` have been made.
-struct Counter {
-    seen: usize,
-    expected: usize,
-    done: Sender<Instant>,
-}
-
-impl Counter {
-    fn one(&mut self) {
-        self.seen += 1;
-        if self.seen == self.expected {
-            let _ = self.done.send(Instant::now());
-        }
-    }
-}
-
-impl Scheduler for Counter {
-    fn registered(&mut self, _: &SchedulerDriver, _: &FrameworkId, _: &MasterInfo) {}
-    fn resource_offers(&mut self, _: &SchedulerDriver, offers: Vec<Offer>) {
-        std::hint::black_box(&offers);
-        self.one();
-    }
-    fn status_update(&mut self, _: &SchedulerDriver, status: &TaskStatus) {
-        std::hint::black_box(status);
-        self.one();
-    }
-}
-
-/// The time from `start` to the last of `events` callbacks of the Rust driver.
-fn through_rust(master: &str, events: usize) -> Duration {
-    let (done, finished) = channel();
-    let counter = Counter {
-        seen: 0,
-        expected: events,
-        done,
-    };
-    let framework = FrameworkInfo {
-        user: "bench".into(),
-        name: "bench".into(),
-        ..Default::default()
-    };
-    let driver = SchedulerDriver::new(counter, framework, master).expect("driver");
-    let start = Instant::now();
-    driver.start();
-    let end = finished
-        .recv_timeout(Duration::from_secs(600))
-        .expect("all events");
-    driver.abort();
-    driver.join();
-    end - start
-}
+use mesos_core::scheduler::canned::{canned_master, canned_stream, time_rust_driver};
 
 /// The same through libmesos and C callbacks: the C program measures and prints it.
 fn through_c(program: &Path, lib_dir: &Path, master: &str, events: usize) -> Duration {
@@ -133,7 +78,7 @@ fn main() {
     let mut rust = Vec::new();
     let mut c = Vec::new();
     for _ in 0..runs {
-        rust.push(through_rust(&master, events));
+        rust.push(time_rust_driver(&master, events));
         c.push(through_c(&program, lib_dir, &master, events));
     }
     let (rust, c) = (median(rust), median(c));

@@ -5,13 +5,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::mpsc::{channel, Sender};
+use std::time::{Duration, Instant};
 
 use prost::Message;
 
+use super::{Scheduler, SchedulerDriver};
 use crate::proto::mesos::v1::scheduler::{event, Event};
 use crate::proto::mesos::v1::{
-    value, AgentId, FrameworkId, Offer, OfferId, Resource, TaskId, TaskState, TaskStatus,
+    value, AgentId, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId, Resource, TaskId,
+    TaskState, TaskStatus,
 };
 
 /// An unreserved scalar resource.
@@ -116,4 +119,58 @@ pub fn canned_master(answer: Vec<u8>) -> std::io::Result<String> {
         }
     });
     Ok(addr)
+}
+
+/// A scheduler that counts its callbacks and says when `expected` have been made.
+struct Counter {
+    seen: usize,
+    expected: usize,
+    done: Sender<Instant>,
+}
+
+impl Counter {
+    fn one(&mut self) {
+        self.seen += 1;
+        if self.seen == self.expected {
+            let _ = self.done.send(Instant::now());
+        }
+    }
+}
+
+impl Scheduler for Counter {
+    fn registered(&mut self, _: &SchedulerDriver, _: &FrameworkId, _: &MasterInfo) {}
+    fn resource_offers(&mut self, _: &SchedulerDriver, offers: Vec<Offer>) {
+        std::hint::black_box(&offers);
+        self.one();
+    }
+    fn status_update(&mut self, _: &SchedulerDriver, status: &TaskStatus) {
+        std::hint::black_box(status);
+        self.one();
+    }
+}
+
+/// The time the Rust [`SchedulerDriver`] takes from `start` to the last of `events`
+/// callbacks fed by the canned master at `master`: the baseline the bindings' benchmarks
+/// compare with.
+pub fn time_rust_driver(master: &str, events: usize) -> Duration {
+    let (done, finished) = channel();
+    let counter = Counter {
+        seen: 0,
+        expected: events,
+        done,
+    };
+    let framework = FrameworkInfo {
+        user: "bench".into(),
+        name: "bench".into(),
+        ..Default::default()
+    };
+    let driver = SchedulerDriver::new(counter, framework, master).expect("driver");
+    let start = Instant::now();
+    driver.start();
+    let end = finished
+        .recv_timeout(Duration::from_secs(600))
+        .expect("all events");
+    driver.abort();
+    driver.join();
+    end - start
 }
