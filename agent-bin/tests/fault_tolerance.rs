@@ -10,6 +10,9 @@
 //! - A leader frozen (SIGSTOP) past its ZooKeeper session never acts as leader again when
 //!   it thaws (SIGCONT): it refuses to serve and exits, and the leader elected meanwhile
 //!   keeps leading.
+//! - An agent with checkpointed tasks and the leading master SIGKILLed at the same moment:
+//!   the agent restarts, recovers its executors and re-registers with the new leader, and
+//!   the framework reconciles every task as running.
 //! - An agent frozen past the master's ping timeout becomes unreachable: a partition-aware
 //!   framework hears TASK_UNREACHABLE, another TASK_LOST. When it thaws and re-registers
 //!   the partition-aware framework's task is running again and the other's is killed.
@@ -123,14 +126,19 @@ fn start_master(zk: &str, port: u16, dir: &Path, extra: &[&str]) -> Daemon {
 }
 
 fn start_agent(zk: &str, dir: &Path) -> Daemon {
-    let work = dir.join(format!("agent-{}", free_port()));
+    start_agent_at(zk, &dir.join(format!("agent-{}", free_port())), 0)
+}
+
+/// A `mesos-agent` following `zk`, working in `work` on `port` (0: any), logging beside
+/// `work`. Restarted with the same `work` and `port`, it recovers its executors.
+fn start_agent_at(zk: &str, work: &Path, port: u16) -> Daemon {
     Daemon::start(
         Path::new(env!("CARGO_BIN_EXE_mesos-agent")),
         &[
             format!("--master={zk}"),
             format!("--work_dir={}", work.display()),
             "--ip=127.0.0.1".into(),
-            "--port=0".into(),
+            format!("--port={port}"),
             "--hostname=localhost".into(),
             "--resources=cpus:8;mem:8192;disk:1024;ports:[31000-31100]".into(),
             "--isolation=posix/cpu,posix/mem".into(),
@@ -582,4 +590,90 @@ fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
         assert!(Instant::now() < deadline, "the torn-down task still runs");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn an_agent_and_the_leader_killed_together_lose_no_task() {
+    let Some(zk) = zookeeper::zookeeper_or_skip() else {
+        return;
+    };
+    let url = zk.url("/mesos");
+    let (dir, _reaper) = test_dir();
+    let mut masters: BTreeMap<u16, Daemon> = (0..2)
+        .map(|_| {
+            let port = free_port();
+            (port, start_master(&url, port, dir.path(), &[]))
+        })
+        .collect();
+    let first = leader(&masters);
+    let work = dir.path().join("agent");
+    let agent_port = free_port();
+    let agent = start_agent_at(&url, &work, agent_port);
+
+    const COUNT: usize = 10;
+    let marker = format!("6{}.5", std::process::id());
+    let (tx, seen) = channel();
+    let info = FrameworkInfo {
+        name: "survivor".into(),
+        checkpoint: Some(true),
+        failover_timeout: Some(3600.0),
+        ..Default::default()
+    };
+    let driver =
+        SchedulerDriver::new(Framework::new(tx, COUNT, &marker), info, &url).expect("driver");
+    driver.start();
+    let mut history = History::default();
+    follow(&seen, &mut history, "all tasks running", |_, h| {
+        h.running() == COUNT
+    });
+    let pids = tasks_running(&marker);
+    assert_eq!(pids.len(), COUNT);
+
+    // Both at once, then both come back as supervisors would start them.
+    agent.signal(Signal::SIGKILL);
+    masters
+        .remove(&first)
+        .expect("leader")
+        .signal(Signal::SIGKILL);
+    drop(agent);
+    let _agent = start_agent_at(&url, &work, agent_port);
+    masters.insert(first, start_master(&url, first, dir.path(), &[]));
+
+    let deadline = Instant::now() + WAIT;
+    let second = loop {
+        let now = leader(&masters);
+        if now != first {
+            break now;
+        }
+        assert!(Instant::now() < deadline, "no new leader");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    follow(
+        &seen,
+        &mut history,
+        "the framework re-subscribes",
+        |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(second)),
+    );
+    let deadline = Instant::now() + WAIT;
+    while agents_and_running_tasks(second) != (1, COUNT) {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader knows {:?} (agents, running tasks)",
+            agents_and_running_tasks(second)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before: usize = history.0.values().map(Vec::len).sum();
+    driver.reconcile_tasks(&[]);
+    follow(&seen, &mut history, "reconciliation", |_, h| {
+        h.0.values().map(Vec::len).sum::<usize>() >= before + COUNT
+    });
+    history.check();
+    assert_eq!(history.running(), COUNT);
+    let mut still = tasks_running(&marker);
+    still.sort_unstable();
+    let mut pids = pids;
+    pids.sort_unstable();
+    assert_eq!(still, pids, "the very same task processes run on");
+    driver.stop(false);
 }
