@@ -13,6 +13,9 @@
 //! - An agent with checkpointed tasks and the leading master SIGKILLed at the same moment:
 //!   the agent restarts, recovers its executors and re-registers with the new leader, and
 //!   the framework reconciles every task as running.
+//! - On a three-node ZooKeeper ensemble, losing one node changes nothing; losing two stops
+//!   every master from leading (they exit) while the tasks run on; with the quorum back and
+//!   the masters restarted, the cluster recovers with the very same task processes.
 //! - An agent frozen past the master's ping timeout becomes unreachable: a partition-aware
 //!   framework hears TASK_UNREACHABLE, another TASK_LOST. When it thaws and re-registers
 //!   the partition-aware framework's task is running again and the other's is killed.
@@ -674,6 +677,108 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
     still.sort_unstable();
     let mut pids = pids;
     pids.sort_unstable();
+    assert_eq!(still, pids, "the very same task processes run on");
+    driver.stop(false);
+}
+
+#[test]
+fn losing_one_zookeeper_of_three_changes_nothing_and_losing_two_stops_leading_not_tasks() {
+    let Some(mut ensemble) = zookeeper::ensemble_or_skip(3) else {
+        return;
+    };
+    let url = zookeeper::ensemble_url(&ensemble, "/mesos");
+    let (dir, _reaper) = test_dir();
+    let mut masters: BTreeMap<u16, Daemon> = (0..2)
+        .map(|_| {
+            let port = free_port();
+            (port, start_master(&url, port, dir.path(), &[]))
+        })
+        .collect();
+    let first = leader(&masters);
+    let _agent = start_agent(&url, dir.path());
+
+    const COUNT: usize = 5;
+    let marker = format!("5{}.5", std::process::id());
+    let (tx, seen) = channel();
+    let info = FrameworkInfo {
+        name: "quorum".into(),
+        checkpoint: Some(true),
+        failover_timeout: Some(3600.0),
+        ..Default::default()
+    };
+    let driver =
+        SchedulerDriver::new(Framework::new(tx, COUNT, &marker), info, &url).expect("driver");
+    driver.start();
+    let mut history = History::default();
+    follow(&seen, &mut history, "all tasks running", |_, h| {
+        h.running() == COUNT
+    });
+    let mut pids = tasks_running(&marker);
+    pids.sort_unstable();
+
+    // One of three gone: the other two are a quorum.
+    ensemble[0].kill();
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(leader(&masters), first, "the leader kept leading");
+    assert_eq!(agents_and_running_tasks(first), (1, COUNT));
+
+    // Two of three gone: no master may lead, and every one exits; the tasks run on.
+    ensemble[1].kill();
+    let deadline = Instant::now() + WAIT;
+    for (port, master) in masters.iter_mut() {
+        loop {
+            if let Ok(Some(status)) = master.child.try_wait() {
+                assert!(!status.success(), "master {port} exits non-zero");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "master {port} still runs without a quorum"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let mut still = tasks_running(&marker);
+    still.sort_unstable();
+    assert_eq!(still, pids, "the tasks run on without a leader");
+
+    // The quorum is back and the masters are restarted: the same tasks, reconciled.
+    for server in &mut ensemble[..2] {
+        server.restart().expect("ZooKeeper restarts");
+    }
+    for server in &ensemble {
+        server
+            .wait_until_serving()
+            .expect("the ensemble serves again");
+    }
+    let ports: Vec<u16> = masters.keys().copied().collect();
+    for port in ports {
+        masters.insert(port, start_master(&url, port, dir.path(), &[]));
+    }
+    let leading = leader(&masters);
+    follow(
+        &seen,
+        &mut history,
+        "the framework re-subscribes",
+        |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(leading)),
+    );
+    let deadline = Instant::now() + WAIT;
+    while agents_and_running_tasks(leading) != (1, COUNT) {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader knows {:?} (agents, running tasks)",
+            agents_and_running_tasks(leading)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before: usize = history.0.values().map(Vec::len).sum();
+    driver.reconcile_tasks(&[]);
+    follow(&seen, &mut history, "reconciliation", |_, h| {
+        h.0.values().map(Vec::len).sum::<usize>() >= before + COUNT
+    });
+    history.check();
+    let mut still = tasks_running(&marker);
+    still.sort_unstable();
     assert_eq!(still, pids, "the very same task processes run on");
     driver.stop(false);
 }

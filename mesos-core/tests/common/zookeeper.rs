@@ -19,7 +19,8 @@ pub struct ZooKeeper {
     child: Option<Child>,
     /// The client port, on 127.0.0.1.
     pub port: u16,
-    _dir: tempfile::TempDir,
+    classpath: String,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for ZooKeeper {
@@ -101,36 +102,60 @@ impl ZooKeeper {
             }
             let cfg = dir.path().join("zoo.cfg");
             std::fs::write(&cfg, config).map_err(|e| e.to_string())?;
-            let log = std::fs::File::create(dir.path().join("zookeeper.log"))
-                .map_err(|e| e.to_string())?;
-            let child = Command::new("java")
-                .args(["-Xmx256m", "-cp", &classpath])
-                .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
-                .arg(&cfg)
-                .stdout(log.try_clone().map_err(|e| e.to_string())?)
-                .stderr(log)
-                .stdin(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("cannot run java for ZooKeeper: {e}"))?;
-            servers.push(ZooKeeper {
-                child: Some(child),
+            let mut server = ZooKeeper {
+                child: None,
                 port: *client,
-                _dir: dir,
-            });
+                classpath: classpath.clone(),
+                dir,
+            };
+            server.spawn()?;
+            servers.push(server);
         }
-        let deadline = Instant::now() + START_TIMEOUT;
         for server in &servers {
-            while !serving(server.port) {
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "ZooKeeper on port {} did not serve within {START_TIMEOUT:?}",
-                        server.port
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            server.wait_until_serving()?;
         }
         Ok(servers)
+    }
+
+    /// Runs the server of this directory's `zoo.cfg`.
+    fn spawn(&mut self) -> Result<(), String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("zookeeper.log"))
+            .map_err(|e| e.to_string())?;
+        let child = Command::new("java")
+            .args(["-Xmx256m", "-cp", &self.classpath])
+            .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
+            .arg(self.dir.path().join("zoo.cfg"))
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run java for ZooKeeper: {e}"))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Waits until the server serves clients (for an ensemble member: has a quorum).
+    pub fn wait_until_serving(&self) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while !serving(self.port) {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "ZooKeeper on port {} did not serve within {START_TIMEOUT:?}",
+                    self.port
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+
+    /// Starts a killed server again on its port and data (an ensemble member rejoins).
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        self.spawn()
     }
 
     /// `127.0.0.1:<port>`.
@@ -166,8 +191,14 @@ pub fn ensemble_url(ensemble: &[ZooKeeper], path: &str) -> String {
 /// A standalone server, or `None` after printing why the test is skipped; with
 /// `MESOS_REQUIRE_PYTHON_DEPS=1` (as CI runs) a missing ZooKeeper fails the test.
 pub fn zookeeper_or_skip() -> Option<ZooKeeper> {
-    match ZooKeeper::start() {
-        Ok(zk) => Some(zk),
+    ensemble_or_skip(1).map(|mut ensemble| ensemble.remove(0))
+}
+
+/// An ensemble of `size` servers, or `None` after printing why the test is skipped (a
+/// failure under `MESOS_REQUIRE_PYTHON_DEPS=1`).
+pub fn ensemble_or_skip(size: usize) -> Option<Vec<ZooKeeper>> {
+    match ZooKeeper::ensemble(size) {
+        Ok(ensemble) => Some(ensemble),
         Err(reason) => {
             let required = std::env::var("MESOS_REQUIRE_PYTHON_DEPS");
             assert_ne!(required.as_deref(), Ok("1"), "{reason}");
