@@ -7,8 +7,9 @@
 #     memory checks), zookeeper (the HA tests start real servers from its jars), and
 #     python3-venv and python3-pip (scripts/test-python.sh builds the `mesos` wheel and
 #     runs its tests in a venv, where it installs maturin, pytest and protobuf itself);
-#   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py) and
-#     pymesos 0.3.15 (tests/python/capture_pymesos.py).
+#   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py),
+#     pymesos 0.3.15 (tests/python/capture_pymesos.py) and kazoo, with which pymesos
+#     finds a leader in ZooKeeper.
 #
 # Idempotent: every step checks first and does nothing when its job is already done, so a
 # second run takes a second. Run by scripts/test.sh; safe to run by hand.
@@ -17,6 +18,7 @@ set -euo pipefail
 PYTHON="${PYTHON:-python3}"
 PROTOBUF_VERSION="6.33.6"
 PYMESOS_VERSION="0.3.15"
+KAZOO_VERSION="2.11.0"
 HTTP_PARSER_VERSION="0.9.0"
 
 log() { printf '==> [install-test-deps] %s\n' "$*"; }
@@ -75,6 +77,7 @@ if "$PYTHON" - "$PROTOBUF_VERSION" "$PYMESOS_VERSION" 2>/dev/null <<'EOF'
 import sys
 from importlib.metadata import version
 import google.protobuf
+import kazoo
 import pymesos
 from google.protobuf import message_factory
 
@@ -106,8 +109,8 @@ if ! "$PYTHON" -c 'import http_parser.parser' >/dev/null 2>&1; then
     pip_install "$src"
 fi
 
-log "pip: pymesos==$PYMESOS_VERSION addict six"
-pip_install "pymesos==$PYMESOS_VERSION" addict six
+log "pip: pymesos==$PYMESOS_VERSION addict six kazoo==$KAZOO_VERSION"
+pip_install "pymesos==$PYMESOS_VERSION" addict six "kazoo==$KAZOO_VERSION"
 
 "$PYTHON" -c 'import pymesos, google.protobuf, http_parser.parser; from google.protobuf import message_factory; message_factory.GetMessageClass'
 log "python: protobuf and pymesos installed"

@@ -1,7 +1,9 @@
 //! pymesos 0.3.15 (PyPI), unmodified, drives our master: subscribe, launch from an offer,
 //! decline with a filter, kill, fail over to a new driver with the framework id,
 //! reconcile, and tear down (`tests/python/pymesos_framework.py`). The master runs in
-//! this process with one simulated agent.
+//! this process with one simulated agent. Then again with two masters contending in a
+//! real ZooKeeper, pymesos given only the `zk://` URL: its detector (kazoo) must find our
+//! leader from the nodes we write.
 //!
 //! Needs `python3` with pymesos (`scripts/install-test-deps.sh`). Without it the test
 //! prints `SKIPPED: <why>` and passes, unless `MESOS_REQUIRE_PYTHON_DEPS=1`, which
@@ -22,7 +24,7 @@ use serde_json::Value;
 
 fn pymesos_missing() -> Option<String> {
     match Command::new("python3")
-        .args(["-c", "import pymesos"])
+        .args(["-c", "import pymesos, kazoo"])
         .output()
     {
         Err(e) => Some(format!("python3 cannot be run: {e}")),
@@ -52,12 +54,21 @@ async fn pymesos_framework_runs_against_the_master() {
     .await
     .expect("master starts");
     let agent = master_support::agent(master.addr(), "host1", "cpus:4;mem:4096").await;
+    run_pymesos_framework(master.addr().to_string(), &agent).await;
+    master.stop().await;
+}
+
+/// Runs `tests/python/pymesos_framework.py` against `master` (an address or a `zk://` URL)
+/// and checks what it saw; `agent` is where its tasks ran.
+async fn run_pymesos_framework(
+    master: String,
+    agent: &mesos_core::agent::simulated::SimulatedAgent,
+) {
     let script = workspace().join("tests/python/pymesos_framework.py");
-    let address = master.addr().to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("python3")
             .arg(&script)
-            .arg(address)
+            .arg(master)
             .output()
             .expect("run pymesos_framework.py")
     })
@@ -95,5 +106,44 @@ async fn pymesos_framework_runs_against_the_master() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pymesos_finds_our_leader_in_zookeeper() {
+    if let Some(reason) = pymesos_missing() {
+        assert_ne!(
+            std::env::var(REQUIRE).as_deref(),
+            Ok("1"),
+            "{REQUIRE}=1 but {reason}"
+        );
+        eprintln!("SKIPPED: {reason}");
+        return;
+    }
+    let Some(zk) = common::zookeeper::zookeeper_or_skip() else {
+        return;
+    };
+    let url = mesos_core::ha::ZkUrl::parse(&zk.url("/mesos")).expect("url");
+    let mut masters = Vec::new();
+    for _ in 0..2 {
+        let options = MasterOptions {
+            allocation_interval: Duration::from_millis(100),
+            zk: Some(url.clone()),
+            zk_session_timeout: Duration::from_secs(4),
+            ..MasterOptions::default()
+        };
+        masters.push(Master::start(options).await.expect("master starts"));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        if let Some(leader) = masters.iter().find(|m| m.is_leading()) {
+            break leader;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no leader");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let agent = master_support::agent(leader.addr(), "host1", "cpus:4;mem:4096").await;
+    run_pymesos_framework(url.to_string(), &agent).await;
+    for master in masters {
+        master.stop().await;
+    }
 }
