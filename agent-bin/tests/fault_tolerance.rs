@@ -306,6 +306,54 @@ fn leader(masters: &BTreeMap<u16, Daemon>) -> u16 {
     }
 }
 
+/// The leader once one other than `previous` is agreed on.
+fn new_leader(masters: &BTreeMap<u16, Daemon>, previous: u16) -> u16 {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = leader(masters);
+        if now != previous {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "no new leader after {previous}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// After a failover to `leading`: the framework re-subscribes there, the leader knows
+/// `agents` agents and `tasks` running tasks, and a reconciliation reports every task
+/// without any having ended or gone backwards.
+fn recovered(
+    seen: &Receiver<Seen>,
+    history: &mut History,
+    driver: &SchedulerDriver,
+    leading: u16,
+    (agents, tasks): (usize, usize),
+) {
+    follow(
+        seen,
+        history,
+        "the framework re-subscribes",
+        |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(leading)),
+    );
+    let deadline = Instant::now() + WAIT;
+    while agents_and_running_tasks(leading) != (agents, tasks) {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader knows {:?} (agents, running tasks)",
+            agents_and_running_tasks(leading)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before: usize = history.0.values().map(Vec::len).sum();
+    driver.reconcile_tasks(&[]);
+    follow(seen, history, "reconciliation", |_, h| {
+        h.0.values().map(Vec::len).sum::<usize>() >= before + tasks
+    });
+    history.check();
+    assert_eq!(history.0.len(), tasks);
+    assert_eq!(history.running(), tasks);
+}
+
 /// The leader's `/master/state`.
 fn state(port: u16) -> Value {
     http()
@@ -403,45 +451,14 @@ fn killing_the_leader_three_times_loses_no_task() {
     });
     history.check();
 
-    for round in 1..=3 {
+    for _ in 0..3 {
         masters
             .remove(&leading)
             .expect("the leader is ours")
             .signal(Signal::SIGKILL);
         masters.insert(leading, start_master(&url, leading, dir.path(), &[]));
-        let previous = leading;
-        let deadline = Instant::now() + WAIT;
-        leading = loop {
-            let now = leader(&masters);
-            if now != previous {
-                break now;
-            }
-            assert!(Instant::now() < deadline, "round {round}: no new leader");
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        follow(
-            &seen,
-            &mut history,
-            "the framework re-subscribes",
-            |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(leading)),
-        );
-        let deadline = Instant::now() + WAIT;
-        while agents_and_running_tasks(leading) != (2, TASKS) {
-            assert!(
-                Instant::now() < deadline,
-                "round {round}: the new leader knows {:?} (agents, running tasks)",
-                agents_and_running_tasks(leading)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let before: usize = history.0.values().map(Vec::len).sum();
-        driver.reconcile_tasks(&[]);
-        follow(&seen, &mut history, "reconciliation", |_, h| {
-            h.0.values().map(Vec::len).sum::<usize>() >= before + TASKS
-        });
-        history.check();
-        assert_eq!(history.0.len(), TASKS, "round {round}");
-        assert_eq!(history.running(), TASKS, "round {round}");
+        leading = new_leader(&masters, leading);
+        recovered(&seen, &mut history, &driver, leading, (2, TASKS));
     }
 
     driver.stop(false);
@@ -642,37 +659,8 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
     let _agent = start_agent_at(&url, &work, agent_port);
     masters.insert(first, start_master(&url, first, dir.path(), &[]));
 
-    let deadline = Instant::now() + WAIT;
-    let second = loop {
-        let now = leader(&masters);
-        if now != first {
-            break now;
-        }
-        assert!(Instant::now() < deadline, "no new leader");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    follow(
-        &seen,
-        &mut history,
-        "the framework re-subscribes",
-        |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(second)),
-    );
-    let deadline = Instant::now() + WAIT;
-    while agents_and_running_tasks(second) != (1, COUNT) {
-        assert!(
-            Instant::now() < deadline,
-            "the new leader knows {:?} (agents, running tasks)",
-            agents_and_running_tasks(second)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let before: usize = history.0.values().map(Vec::len).sum();
-    driver.reconcile_tasks(&[]);
-    follow(&seen, &mut history, "reconciliation", |_, h| {
-        h.0.values().map(Vec::len).sum::<usize>() >= before + COUNT
-    });
-    history.check();
-    assert_eq!(history.running(), COUNT);
+    let second = new_leader(&masters, first);
+    recovered(&seen, &mut history, &driver, second, (1, COUNT));
     let mut still = tasks_running(&marker);
     still.sort_unstable();
     let mut pids = pids;
@@ -756,27 +744,7 @@ fn losing_one_zookeeper_of_three_changes_nothing_and_losing_two_stops_leading_no
         masters.insert(port, start_master(&url, port, dir.path(), &[]));
     }
     let leading = leader(&masters);
-    follow(
-        &seen,
-        &mut history,
-        "the framework re-subscribes",
-        |s, _| matches!(s, Seen::Subscribed(port) if *port == u32::from(leading)),
-    );
-    let deadline = Instant::now() + WAIT;
-    while agents_and_running_tasks(leading) != (1, COUNT) {
-        assert!(
-            Instant::now() < deadline,
-            "the new leader knows {:?} (agents, running tasks)",
-            agents_and_running_tasks(leading)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let before: usize = history.0.values().map(Vec::len).sum();
-    driver.reconcile_tasks(&[]);
-    follow(&seen, &mut history, "reconciliation", |_, h| {
-        h.0.values().map(Vec::len).sum::<usize>() >= before + COUNT
-    });
-    history.check();
+    recovered(&seen, &mut history, &driver, leading, (1, COUNT));
     let mut still = tasks_running(&marker);
     still.sort_unstable();
     assert_eq!(still, pids, "the very same task processes run on");
