@@ -356,8 +356,9 @@ mesos_status_t mesos_executor_driver_send_framework_message(mesos_executor_drive
 /*
  Creates a scheduler driver for the framework `framework_info` (a serialized
  `FrameworkInfo`; an empty `user` is filled with the user running the program) at
- `master` (`host:port`, or a comma-separated list of them), with `callbacks` (copied)
- and `user_data` (handed back to every callback).
+ `master` (`host:port`, a comma-separated list of them, or a `zk://` URL to follow the
+ leader elected in ZooKeeper), with `callbacks` (copied) and `user_data` (handed back to
+ every callback).
  `options` may be NULL for the defaults. On success stores the new driver in `*out` and
  returns `MESOS_OK`; nothing happens until `mesos_scheduler_driver_start`.
 

@@ -10,7 +10,7 @@ use prost::Message;
 
 use crate::callback::{c_string, Gate, UserData};
 use crate::error::{call_status, entry, not_in_callback, start_status, Failure, MesosStatus};
-use crate::input::{null, MesosBuffer};
+use crate::input::{live, null, MesosBuffer};
 
 /// An executor driver (`mesos_executor_driver_t` in C): made by
 /// `mesos_executor_driver_create`, freed by `mesos_executor_driver_destroy`.
@@ -172,15 +172,6 @@ impl Executor for CExecutor {
     }
 }
 
-/// The handle behind `driver`, refusing NULL.
-///
-/// # Safety
-/// `driver` must be NULL or a handle from `mesos_executor_driver_create` not yet destroyed.
-unsafe fn handle<'a>(driver: *mut ExecutorHandle) -> Result<&'a ExecutorHandle, Failure> {
-    // SAFETY: the caller promises a live handle when not NULL.
-    unsafe { driver.as_ref() }.ok_or_else(|| null("driver"))
-}
-
 /// Creates an executor driver configured by the `MESOS_*` environment the agent starts
 /// executors with (`MESOS_AGENT_ENDPOINT`, `MESOS_FRAMEWORK_ID`, `MESOS_EXECUTOR_ID`, ...),
 /// with `callbacks` (copied) and `user_data` (handed back to every callback). On success
@@ -232,7 +223,7 @@ pub unsafe extern "C" fn mesos_executor_driver_destroy(driver: *mut ExecutorHand
     entry("mesos_executor_driver_destroy", || {
         not_in_callback("mesos_executor_driver_destroy")?;
         // SAFETY: promised live; checked for NULL.
-        let handle = unsafe { handle(driver) }?;
+        let handle = unsafe { live(driver) }?;
         handle.driver.abort();
         handle.driver.join();
         handle.gate.set(std::ptr::null_mut());
@@ -250,7 +241,7 @@ pub unsafe extern "C" fn mesos_executor_driver_destroy(driver: *mut ExecutorHand
 #[no_mangle]
 pub unsafe extern "C" fn mesos_executor_driver_start(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_start", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         start_status(driver.start(), driver.abort_reason())
     })
 }
@@ -263,7 +254,7 @@ pub unsafe extern "C" fn mesos_executor_driver_start(driver: *mut ExecutorHandle
 #[no_mangle]
 pub unsafe extern "C" fn mesos_executor_driver_stop(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_stop", || {
-        Ok(unsafe { handle(driver) }?.driver.stop().into())
+        Ok(unsafe { live(driver) }?.driver.stop().into())
     })
 }
 
@@ -274,7 +265,7 @@ pub unsafe extern "C" fn mesos_executor_driver_stop(driver: *mut ExecutorHandle)
 #[no_mangle]
 pub unsafe extern "C" fn mesos_executor_driver_abort(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_abort", || {
-        Ok(unsafe { handle(driver) }?.driver.abort().into())
+        Ok(unsafe { live(driver) }?.driver.abort().into())
     })
 }
 
@@ -287,7 +278,7 @@ pub unsafe extern "C" fn mesos_executor_driver_abort(driver: *mut ExecutorHandle
 pub unsafe extern "C" fn mesos_executor_driver_join(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_join", || {
         not_in_callback("mesos_executor_driver_join")?;
-        Ok(unsafe { handle(driver) }?.driver.join().into())
+        Ok(unsafe { live(driver) }?.driver.join().into())
     })
 }
 
@@ -300,7 +291,7 @@ pub unsafe extern "C" fn mesos_executor_driver_join(driver: *mut ExecutorHandle)
 pub unsafe extern "C" fn mesos_executor_driver_run(driver: *mut ExecutorHandle) -> MesosStatus {
     entry("mesos_executor_driver_run", || {
         not_in_callback("mesos_executor_driver_run")?;
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         start_status(driver.start(), driver.abort_reason())?;
         Ok(driver.join().into())
     })
@@ -317,7 +308,7 @@ pub unsafe extern "C" fn mesos_executor_driver_send_status_update(
     status: MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_executor_driver_send_status_update", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let status: TaskStatus = unsafe { status.decode("status") }?;
         call_status(driver.send_status_update(status), driver.abort_reason())
     })
@@ -333,7 +324,7 @@ pub unsafe extern "C" fn mesos_executor_driver_send_framework_message(
     data: MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_executor_driver_send_framework_message", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let data = unsafe { data.bytes("data") }?.to_vec();
         call_status(driver.send_framework_message(data), driver.abort_reason())
     })

@@ -69,6 +69,15 @@ pub(crate) fn null(what: &str) -> Failure {
     )
 }
 
+/// The driver behind a handle, refusing NULL.
+///
+/// # Safety
+/// `driver` must be NULL or a handle from its `..._create` function not yet destroyed.
+pub(crate) unsafe fn live<'a, T>(driver: *mut T) -> Result<&'a T, Failure> {
+    // SAFETY: the caller promises a live handle when not NULL.
+    unsafe { driver.as_ref() }.ok_or_else(|| null("driver"))
+}
+
 /// The `count` buffers at `items`, each decoded as a `T`.
 ///
 /// # Safety

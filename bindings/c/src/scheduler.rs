@@ -11,7 +11,7 @@ use prost::Message;
 
 use crate::callback::{c_string, Gate, UserData};
 use crate::error::{call_status, entry, not_in_callback, start_status, Failure, MesosStatus};
-use crate::input::{decode_all, decode_optional, null, string, strings, MesosBuffer};
+use crate::input::{decode_all, decode_optional, live, null, string, strings, MesosBuffer};
 
 /// A scheduler driver (`mesos_scheduler_driver_t` in C): made by
 /// `mesos_scheduler_driver_create`, freed by `mesos_scheduler_driver_destroy`.
@@ -266,19 +266,11 @@ impl Scheduler for CScheduler {
     }
 }
 
-/// The handle behind `driver`, refusing NULL.
-///
-/// # Safety
-/// `driver` must be NULL or a handle from `mesos_scheduler_driver_create` not yet destroyed.
-unsafe fn handle<'a>(driver: *mut SchedulerHandle) -> Result<&'a SchedulerHandle, Failure> {
-    // SAFETY: the caller promises a live handle when not NULL.
-    unsafe { driver.as_ref() }.ok_or_else(|| null("driver"))
-}
-
 /// Creates a scheduler driver for the framework `framework_info` (a serialized
 /// `FrameworkInfo`; an empty `user` is filled with the user running the program) at
-/// `master` (`host:port`, or a comma-separated list of them), with `callbacks` (copied)
-/// and `user_data` (handed back to every callback).
+/// `master` (`host:port`, a comma-separated list of them, or a `zk://` URL to follow the
+/// leader elected in ZooKeeper), with `callbacks` (copied) and `user_data` (handed back to
+/// every callback).
 /// `options` may be NULL for the defaults. On success stores the new driver in `*out` and
 /// returns `MESOS_OK`; nothing happens until `mesos_scheduler_driver_start`.
 ///
@@ -347,7 +339,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_destroy(
     entry("mesos_scheduler_driver_destroy", || {
         not_in_callback("mesos_scheduler_driver_destroy")?;
         // SAFETY: promised live; checked for NULL.
-        let handle = unsafe { handle(driver) }?;
+        let handle = unsafe { live(driver) }?;
         handle.driver.abort();
         handle.driver.join();
         handle.gate.set(std::ptr::null_mut());
@@ -366,7 +358,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_status(
     driver: *mut SchedulerHandle,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_status", || {
-        Ok(unsafe { handle(driver) }?.driver.status().into())
+        Ok(unsafe { live(driver) }?.driver.status().into())
     })
 }
 
@@ -378,7 +370,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_status(
 #[no_mangle]
 pub unsafe extern "C" fn mesos_scheduler_driver_start(driver: *mut SchedulerHandle) -> MesosStatus {
     entry("mesos_scheduler_driver_start", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         start_status(driver.start(), driver.error_message())
     })
 }
@@ -395,7 +387,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_stop(
     failover: bool,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_stop", || {
-        Ok(unsafe { handle(driver) }?.driver.stop(failover).into())
+        Ok(unsafe { live(driver) }?.driver.stop(failover).into())
     })
 }
 
@@ -407,7 +399,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_stop(
 #[no_mangle]
 pub unsafe extern "C" fn mesos_scheduler_driver_abort(driver: *mut SchedulerHandle) -> MesosStatus {
     entry("mesos_scheduler_driver_abort", || {
-        Ok(unsafe { handle(driver) }?.driver.abort().into())
+        Ok(unsafe { live(driver) }?.driver.abort().into())
     })
 }
 
@@ -420,7 +412,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_abort(driver: *mut SchedulerHand
 pub unsafe extern "C" fn mesos_scheduler_driver_join(driver: *mut SchedulerHandle) -> MesosStatus {
     entry("mesos_scheduler_driver_join", || {
         not_in_callback("mesos_scheduler_driver_join")?;
-        Ok(unsafe { handle(driver) }?.driver.join().into())
+        Ok(unsafe { live(driver) }?.driver.join().into())
     })
 }
 
@@ -433,7 +425,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_join(driver: *mut SchedulerHandl
 pub unsafe extern "C" fn mesos_scheduler_driver_run(driver: *mut SchedulerHandle) -> MesosStatus {
     entry("mesos_scheduler_driver_run", || {
         not_in_callback("mesos_scheduler_driver_run")?;
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let started = driver.start();
         start_status(started, driver.error_message())?;
         Ok(driver.join().into())
@@ -456,7 +448,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_launch_tasks(
     filters: *const MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_launch_tasks", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let offer_ids: Vec<OfferId> = unsafe { decode_all(offer_ids, offer_count, "offer_ids") }?;
         let tasks: Vec<TaskInfo> = unsafe { decode_all(tasks, task_count, "tasks") }?;
         let filters: Option<Filters> = unsafe { decode_optional(filters, "filters") }?;
@@ -482,7 +474,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_accept_offers(
     filters: *const MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_accept_offers", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let offer_ids: Vec<OfferId> = unsafe { decode_all(offer_ids, offer_count, "offer_ids") }?;
         let operations: Vec<offer::Operation> =
             unsafe { decode_all(operations, operation_count, "operations") }?;
@@ -505,7 +497,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_decline_offer(
     filters: *const MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_decline_offer", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let offer_id: OfferId = unsafe { offer_id.decode("offer_id") }?;
         let filters: Option<Filters> = unsafe { decode_optional(filters, "filters") }?;
         call_status(
@@ -525,7 +517,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_kill_task(
     task_id: MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_kill_task", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let task_id: TaskId = unsafe { task_id.decode("task_id") }?;
         call_status(driver.kill_task(&task_id), driver.error_message())
     })
@@ -543,7 +535,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_revive_offers(
     role_count: usize,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_revive_offers", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let roles = unsafe { strings(roles, role_count, "roles") }?;
         call_status(driver.revive_offers(&roles), driver.error_message())
     })
@@ -561,7 +553,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_suppress_offers(
     role_count: usize,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_suppress_offers", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let roles = unsafe { strings(roles, role_count, "roles") }?;
         call_status(driver.suppress_offers(&roles), driver.error_message())
     })
@@ -580,7 +572,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_acknowledge_status_update(
     status: MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_acknowledge_status_update", || {
-        let handle = unsafe { handle(driver) }?;
+        let handle = unsafe { live(driver) }?;
         let status: TaskStatus = unsafe { status.decode("status") }?;
         if handle.implicit_acknowledgements {
             return Err(Failure::new(
@@ -610,7 +602,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_send_framework_message(
     data: MesosBuffer,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_send_framework_message", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let executor_id: ExecutorId = unsafe { executor_id.decode("executor_id") }?;
         let agent_id: AgentId = unsafe { agent_id.decode("agent_id") }?;
         let data = unsafe { data.bytes("data") }?.to_vec();
@@ -633,7 +625,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_reconcile_tasks(
     status_count: usize,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_reconcile_tasks", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let statuses: Vec<TaskStatus> = unsafe { decode_all(statuses, status_count, "statuses") }?;
         call_status(driver.reconcile_tasks(&statuses), driver.error_message())
     })
@@ -650,7 +642,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_request_resources(
     request_count: usize,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_request_resources", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let requests: Vec<Request> = unsafe { decode_all(requests, request_count, "requests") }?;
         call_status(driver.request_resources(requests), driver.error_message())
     })
@@ -669,7 +661,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_update_framework(
     suppressed_role_count: usize,
 ) -> MesosStatus {
     entry("mesos_scheduler_driver_update_framework", || {
-        let driver = &unsafe { handle(driver) }?.driver;
+        let driver = &unsafe { live(driver) }?.driver;
         let framework: FrameworkInfo = unsafe { framework_info.decode("framework_info") }?;
         let roles =
             unsafe { strings(suppressed_roles, suppressed_role_count, "suppressed_roles") }?;
