@@ -1,67 +1,46 @@
 """``MesosExecutorDriver``: the executor driver of Apache's Python API, on the Rust
 ``ExecutorDriver`` of ``mesos-core`` (re-exported by :mod:`mesos.native`)."""
 
-import weakref
-
 from mesos import _lifecycle, _native, _protos
+from mesos._callbacks import Callbacks
 from mesos.interface import ExecutorDriver
 from mesos.interface import mesos_pb2
 
 __all__ = ["MesosExecutorDriver"]
 
 
-class _Callbacks(object):
-    """What the native driver calls: turns the v0 bytes of each callback into
-    ``mesos_pb2`` objects and calls the executor with its driver (held weakly)."""
-
-    def __init__(self, driver, executor):
-        self._driver = weakref.ref(driver)
-        self._executor = executor
+class _Callbacks(Callbacks):
+    """What the native executor driver calls: turns the v0 bytes of each callback into
+    ``mesos_pb2`` objects for the executor."""
 
     def registered(self, executorInfo, frameworkInfo, slaveInfo):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.registered(
-                driver,
-                mesos_pb2.ExecutorInfo.FromString(executorInfo),
-                mesos_pb2.FrameworkInfo.FromString(frameworkInfo),
-                mesos_pb2.SlaveInfo.FromString(slaveInfo),
-            )
+        self._deliver(
+            "registered",
+            mesos_pb2.ExecutorInfo.FromString(executorInfo),
+            mesos_pb2.FrameworkInfo.FromString(frameworkInfo),
+            mesos_pb2.SlaveInfo.FromString(slaveInfo),
+        )
 
     def reregistered(self, slaveInfo):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.reregistered(driver, mesos_pb2.SlaveInfo.FromString(slaveInfo))
+        self._deliver("reregistered", mesos_pb2.SlaveInfo.FromString(slaveInfo))
 
     def disconnected(self):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.disconnected(driver)
+        self._deliver("disconnected")
 
     def launchTask(self, task):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.launchTask(driver, mesos_pb2.TaskInfo.FromString(task))
+        self._deliver("launchTask", mesos_pb2.TaskInfo.FromString(task))
 
     def killTask(self, taskId):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.killTask(driver, mesos_pb2.TaskID.FromString(taskId))
+        self._deliver("killTask", mesos_pb2.TaskID.FromString(taskId))
 
     def frameworkMessage(self, message):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.frameworkMessage(driver, message)
+        self._deliver("frameworkMessage", message)
 
     def shutdown(self):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.shutdown(driver)
+        self._deliver("shutdown")
 
     def error(self, message):
-        driver = self._driver()
-        if driver is not None:
-            self._executor.error(driver, message.decode("utf-8", "replace"))
+        self._deliver("error", message.decode("utf-8", "replace"))
 
 
 class MesosExecutorDriver(ExecutorDriver):

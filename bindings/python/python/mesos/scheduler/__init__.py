@@ -1,88 +1,62 @@
 """``MesosSchedulerDriver``: the scheduler driver of Apache's Python API, on the Rust
 ``SchedulerDriver`` of ``mesos-core`` (re-exported by :mod:`mesos.native`)."""
 
-import weakref
-
 from mesos import _lifecycle, _native, _protos
+from mesos._callbacks import Callbacks
 from mesos.interface import SchedulerDriver
 from mesos.interface import mesos_pb2
 
 __all__ = ["MesosSchedulerDriver"]
 
 
-class _Callbacks(object):
-    """What the native driver calls: turns the v0 bytes of each callback into
-    ``mesos_pb2`` objects and calls the scheduler with its driver. The driver is held
-    weakly, so a driver nobody holds is collected (and aborts)."""
-
-    def __init__(self, driver, scheduler):
-        self._driver = weakref.ref(driver)
-        self._scheduler = scheduler
+class _Callbacks(Callbacks):
+    """What the native scheduler driver calls: turns the v0 bytes of each callback into
+    ``mesos_pb2`` objects for the scheduler."""
 
     def registered(self, frameworkId, masterInfo):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.registered(
-                driver,
-                mesos_pb2.FrameworkID.FromString(frameworkId),
-                mesos_pb2.MasterInfo.FromString(masterInfo),
-            )
+        self._deliver(
+            "registered",
+            mesos_pb2.FrameworkID.FromString(frameworkId),
+            mesos_pb2.MasterInfo.FromString(masterInfo),
+        )
 
     def reregistered(self, masterInfo):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.reregistered(driver, mesos_pb2.MasterInfo.FromString(masterInfo))
+        self._deliver("reregistered", mesos_pb2.MasterInfo.FromString(masterInfo))
 
     def disconnected(self):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.disconnected(driver)
+        self._deliver("disconnected")
 
     def resourceOffers(self, offers):
-        driver = self._driver()
-        if driver is not None:
-            parse = mesos_pb2.Offer.FromString
-            self._scheduler.resourceOffers(driver, [parse(offer) for offer in offers])
+        parse = mesos_pb2.Offer.FromString
+        self._deliver("resourceOffers", [parse(offer) for offer in offers])
 
     def offerRescinded(self, offerId):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.offerRescinded(driver, mesos_pb2.OfferID.FromString(offerId))
+        self._deliver("offerRescinded", mesos_pb2.OfferID.FromString(offerId))
 
     def statusUpdate(self, status):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.statusUpdate(driver, mesos_pb2.TaskStatus.FromString(status))
+        self._deliver("statusUpdate", mesos_pb2.TaskStatus.FromString(status))
 
     def frameworkMessage(self, executorId, slaveId, data):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.frameworkMessage(
-                driver,
-                mesos_pb2.ExecutorID.FromString(executorId),
-                mesos_pb2.SlaveID.FromString(slaveId),
-                data,
-            )
+        self._deliver(
+            "frameworkMessage",
+            mesos_pb2.ExecutorID.FromString(executorId),
+            mesos_pb2.SlaveID.FromString(slaveId),
+            data,
+        )
 
     def slaveLost(self, slaveId):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.slaveLost(driver, mesos_pb2.SlaveID.FromString(slaveId))
+        self._deliver("slaveLost", mesos_pb2.SlaveID.FromString(slaveId))
 
     def executorLost(self, executorId, slaveId, status):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.executorLost(
-                driver,
-                mesos_pb2.ExecutorID.FromString(executorId),
-                mesos_pb2.SlaveID.FromString(slaveId),
-                status,
-            )
+        self._deliver(
+            "executorLost",
+            mesos_pb2.ExecutorID.FromString(executorId),
+            mesos_pb2.SlaveID.FromString(slaveId),
+            status,
+        )
 
     def error(self, message):
-        driver = self._driver()
-        if driver is not None:
-            self._scheduler.error(driver, message)
+        self._deliver("error", message)
 
 
 class MesosSchedulerDriver(SchedulerDriver):
