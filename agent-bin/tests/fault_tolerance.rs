@@ -220,6 +220,38 @@ impl Scheduler for Framework {
     }
 }
 
+/// `count` masters contending under `zk`, by port.
+fn start_masters(zk: &str, count: usize, dir: &Path) -> BTreeMap<u16, Daemon> {
+    (0..count)
+        .map(|_| {
+            let port = free_port();
+            (port, start_master(zk, port, dir, &[]))
+        })
+        .collect()
+}
+
+/// A checkpointing framework (failover timeout one hour, with `capabilities`) that finds
+/// the leader through `zk` and runs `tasks` tasks of `sleep <marker>`; started.
+fn start_framework(
+    zk: &str,
+    name: &str,
+    tasks: usize,
+    marker: &str,
+    capabilities: Vec<Capability>,
+) -> (SchedulerDriver, Receiver<Seen>) {
+    let (tx, seen) = channel();
+    let info = FrameworkInfo {
+        name: name.into(),
+        checkpoint: Some(true),
+        failover_timeout: Some(3600.0),
+        capabilities,
+        ..Default::default()
+    };
+    let driver = SchedulerDriver::new(Framework::new(tx, tasks, marker), info, zk).expect("driver");
+    driver.start();
+    (driver, seen)
+}
+
 /// Every task's updates, in the order they came.
 #[derive(Default)]
 struct History(BTreeMap<String, Vec<TaskState>>);
@@ -425,26 +457,12 @@ fn killing_the_leader_three_times_loses_no_task() {
     };
     let url = zk.url("/mesos");
     let (dir, _reaper) = test_dir();
-    let mut masters: BTreeMap<u16, Daemon> = (0..3)
-        .map(|_| {
-            let port = free_port();
-            (port, start_master(&url, port, dir.path(), &[]))
-        })
-        .collect();
+    let mut masters = start_masters(&url, 3, dir.path());
     let mut leading = leader(&masters);
     let _agents = [start_agent(&url, dir.path()), start_agent(&url, dir.path())];
 
     let marker = format!("7{}.5", std::process::id());
-    let (tx, seen) = channel();
-    let framework = Framework::new(tx, TASKS, &marker);
-    let info = FrameworkInfo {
-        name: "ha-fault-test".into(),
-        checkpoint: Some(true),
-        failover_timeout: Some(3600.0),
-        ..Default::default()
-    };
-    let driver = SchedulerDriver::new(framework, info, &url).expect("driver");
-    driver.start();
+    let (driver, seen) = start_framework(&url, "ha-fault-test", TASKS, &marker, Vec::new());
     let mut history = History::default();
     follow(&seen, &mut history, "all tasks running", |_, h| {
         h.running() == TASKS
@@ -476,12 +494,7 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
     };
     let url = zk.url("/mesos");
     let (dir, _reaper) = test_dir();
-    let mut masters: BTreeMap<u16, Daemon> = (0..2)
-        .map(|_| {
-            let port = free_port();
-            (port, start_master(&url, port, dir.path(), &[]))
-        })
-        .collect();
+    let mut masters = start_masters(&url, 2, dir.path());
     let frozen_port = leader(&masters);
     let mut frozen = masters.remove(&frozen_port).expect("leader");
     frozen.signal(Signal::SIGSTOP);
@@ -537,16 +550,7 @@ fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
     let aware_marker = format!("8{}.5", std::process::id());
     let other_marker = format!("9{}.5", std::process::id());
     let start = |name: &str, marker: &str, capabilities: Vec<Capability>| {
-        let (tx, seen) = channel();
-        let info = FrameworkInfo {
-            name: name.into(),
-            checkpoint: Some(true),
-            capabilities,
-            ..Default::default()
-        };
-        let driver =
-            SchedulerDriver::new(Framework::new(tx, 1, marker), info, &url).expect("driver");
-        driver.start();
+        let (driver, seen) = start_framework(&url, name, 1, marker, capabilities);
         (driver, seen, History::default())
     };
     let partition_aware = vec![Capability {
@@ -619,12 +623,7 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
     };
     let url = zk.url("/mesos");
     let (dir, _reaper) = test_dir();
-    let mut masters: BTreeMap<u16, Daemon> = (0..2)
-        .map(|_| {
-            let port = free_port();
-            (port, start_master(&url, port, dir.path(), &[]))
-        })
-        .collect();
+    let mut masters = start_masters(&url, 2, dir.path());
     let first = leader(&masters);
     let work = dir.path().join("agent");
     let agent_port = free_port();
@@ -632,16 +631,7 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
 
     const COUNT: usize = 10;
     let marker = format!("6{}.5", std::process::id());
-    let (tx, seen) = channel();
-    let info = FrameworkInfo {
-        name: "survivor".into(),
-        checkpoint: Some(true),
-        failover_timeout: Some(3600.0),
-        ..Default::default()
-    };
-    let driver =
-        SchedulerDriver::new(Framework::new(tx, COUNT, &marker), info, &url).expect("driver");
-    driver.start();
+    let (driver, seen) = start_framework(&url, "survivor", COUNT, &marker, Vec::new());
     let mut history = History::default();
     follow(&seen, &mut history, "all tasks running", |_, h| {
         h.running() == COUNT
@@ -676,27 +666,13 @@ fn losing_one_zookeeper_of_three_changes_nothing_and_losing_two_stops_leading_no
     };
     let url = zookeeper::ensemble_url(&ensemble, "/mesos");
     let (dir, _reaper) = test_dir();
-    let mut masters: BTreeMap<u16, Daemon> = (0..2)
-        .map(|_| {
-            let port = free_port();
-            (port, start_master(&url, port, dir.path(), &[]))
-        })
-        .collect();
+    let mut masters = start_masters(&url, 2, dir.path());
     let first = leader(&masters);
     let _agent = start_agent(&url, dir.path());
 
     const COUNT: usize = 5;
     let marker = format!("5{}.5", std::process::id());
-    let (tx, seen) = channel();
-    let info = FrameworkInfo {
-        name: "quorum".into(),
-        checkpoint: Some(true),
-        failover_timeout: Some(3600.0),
-        ..Default::default()
-    };
-    let driver =
-        SchedulerDriver::new(Framework::new(tx, COUNT, &marker), info, &url).expect("driver");
-    driver.start();
+    let (driver, seen) = start_framework(&url, "quorum", COUNT, &marker, Vec::new());
     let mut history = History::default();
     follow(&seen, &mut history, "all tasks running", |_, h| {
         h.running() == COUNT
