@@ -186,11 +186,13 @@ pub struct V0SchedulerDriver {
 
 impl V0SchedulerDriver {
     /// A driver for the `mesos.FrameworkInfo` in `framework` at `master` (`host:port`, a
-    /// list of them, or `zk://`). `credential`, a `mesos.Credential`, is checked but not
-    /// used: the driver's HTTP client does not authenticate.
+    /// list of them, or `zk://`), with `suppressed_roles` suppressed from the start.
+    /// `credential`, a `mesos.Credential`, is checked but not used: the driver's HTTP
+    /// client does not authenticate.
     pub fn new(
         scheduler: impl V0Scheduler,
         framework: &[u8],
+        suppressed_roles: Vec<String>,
         master: &str,
         implicit_acknowledgements: bool,
         credential: Option<&[u8]>,
@@ -203,10 +205,11 @@ impl V0SchedulerDriver {
                 credential.principal
             );
         }
-        let options = DriverOptions {
+        let mut options = DriverOptions {
             implicit_acknowledgements,
             ..DriverOptions::default()
         };
+        options.session.suppressed_roles = suppressed_roles;
         let driver = SchedulerDriver::with_options(
             V0SchedulerAdapter(scheduler),
             framework,
@@ -297,14 +300,21 @@ impl V0SchedulerDriver {
         Ok(self.driver.request_resources(requests))
     }
 
-    /// Replaces the framework's `mesos.FrameworkInfo` and its suppressed roles.
+    /// Replaces the framework's `mesos.FrameworkInfo`, its suppressed roles and, when
+    /// given, its `mesos.scheduler.OfferConstraints`.
     pub fn update_framework(
         &self,
         framework: &[u8],
         suppressed_roles: Vec<String>,
+        offer_constraints: Option<&[u8]>,
     ) -> Result<Status, V0Error> {
         let framework: FrameworkInfo = decode("mesos.FrameworkInfo", framework)?;
-        Ok(self.driver.update_framework(framework, suppressed_roles))
+        let offer_constraints = offer_constraints
+            .map(|c| decode("mesos.scheduler.OfferConstraints", c))
+            .transpose()?;
+        Ok(self
+            .driver
+            .update_framework(framework, suppressed_roles, offer_constraints))
     }
 }
 
@@ -551,6 +561,7 @@ mod tests {
                 ..Default::default()
             }
             .encode_to_vec(),
+            Vec::new(),
             "127.0.0.1:1",
             true,
             None,
@@ -563,7 +574,14 @@ mod tests {
             .unwrap_err();
         assert!(error.to_string().contains("mesos.OfferID"), "{error}");
         assert!(matches!(
-            V0SchedulerDriver::new(Recording(Vec::new()), b"\xff", "127.0.0.1:1", true, None),
+            V0SchedulerDriver::new(
+                Recording(Vec::new()),
+                b"\xff",
+                Vec::new(),
+                "127.0.0.1:1",
+                true,
+                None,
+            ),
             Err(V0Error::Decode {
                 message: "mesos.FrameworkInfo",
                 ..

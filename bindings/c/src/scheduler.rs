@@ -666,7 +666,7 @@ pub unsafe extern "C" fn mesos_scheduler_driver_update_framework(
         let roles =
             unsafe { strings(suppressed_roles, suppressed_role_count, "suppressed_roles") }?;
         call_status(
-            driver.update_framework(framework, roles),
+            driver.update_framework(framework, roles, None),
             driver.error_message(),
         )
     })

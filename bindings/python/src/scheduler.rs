@@ -145,6 +145,7 @@ impl SchedulerDriver {
         let driver = V0SchedulerDriver::new(
             Callbacks { target: callbacks },
             framework,
+            Vec::new(),
             master,
             implicit_acknowledgements,
             credential,
@@ -285,7 +286,7 @@ impl SchedulerDriver {
     /// Replaces the framework's serialized `FrameworkInfo` and its suppressed roles.
     fn update_framework(&self, framework: &[u8], suppressed_roles: Vec<String>) -> PyResult<i32> {
         self.driver
-            .update_framework(framework, suppressed_roles)
+            .update_framework(framework, suppressed_roles, None)
             .map(code)
             .map_err(to_py_err)
     }

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::detector::{detector_for, DetectorError, MasterDetector};
 use super::session::{Session, SessionConfig, SessionEvent};
 use crate::http::negotiate::Format;
-use crate::proto::mesos::v1::scheduler::{call, event, Call, Event};
+use crate::proto::mesos::v1::scheduler::{call, event, Call, Event, OfferConstraints};
 use crate::proto::mesos::v1::{
     offer, AgentId, ExecutorId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId,
     Request, Status, TaskId, TaskInfo, TaskStatus,
@@ -554,12 +554,13 @@ impl SchedulerDriver {
         })
     }
 
-    /// Changes the framework's info (roles, capabilities, ...) and suppressed roles; later
-    /// re-subscriptions use the new info.
+    /// Changes the framework's info (roles, capabilities, ...), suppressed roles and,
+    /// when given, the constraints on its offers; later re-subscriptions use the new info.
     pub fn update_framework(
         &self,
         framework: FrameworkInfo,
         suppressed_roles: Vec<String>,
+        offer_constraints: Option<OfferConstraints>,
     ) -> Status {
         let mut framework = framework;
         if framework.id.is_none() {
@@ -570,7 +571,7 @@ impl SchedulerDriver {
             update_framework: Some(call::UpdateFramework {
                 framework_info: framework,
                 suppressed_roles,
-                ..Default::default()
+                offer_constraints,
             }),
             ..Default::default()
         })
@@ -741,7 +742,7 @@ impl Callbacks {
 
 /// The name of the user running this process, which a framework without a `user` runs
 /// its tasks as (as Mesos' driver does); `root` when it cannot be found.
-fn current_user() -> String {
+pub(crate) fn current_user() -> String {
     nix::unistd::User::from_uid(nix::unistd::getuid())
         .ok()
         .flatten()

@@ -1,0 +1,229 @@
+//! The native methods of `org.apache.mesos.MesosExecutorDriver`, over a
+//! [`V0ExecutorDriver`] configured by the `MESOS_*` environment the agent gave this
+//! process; the `org.apache.mesos.Executor` it was made with is called back from the
+//! driver's callback thread.
+
+use jni::objects::{JByteArray, JObject};
+use jni::sys::jobject;
+use jni::JNIEnv;
+use mesos_core::executor::ExecutorDriver;
+use mesos_core::proto::mesos::v1::Status;
+use mesos_core::v0::{V0Executor, V0ExecutorDriver};
+
+use crate::jvm::{self, byte_array, message_bytes, native, native_ref, Failure, JavaPeer};
+
+const FIELD: &str = "__driver";
+
+/// Calls the Java executor; an exception it throws aborts the driver.
+struct JavaExecutor(JavaPeer);
+
+impl JavaExecutor {
+    fn call(
+        &self,
+        driver: &ExecutorDriver,
+        name: &str,
+        call: impl FnOnce(
+            &mut JNIEnv<'_>,
+            &jvm::Classes,
+            &JObject<'_>,
+            &JObject<'_>,
+        ) -> jni::errors::Result<()>,
+    ) {
+        if !self.0.callback(name, call) {
+            driver.abort();
+        }
+    }
+}
+
+impl V0Executor for JavaExecutor {
+    fn registered(
+        &mut self,
+        driver: &ExecutorDriver,
+        executor_info: &[u8],
+        framework_info: &[u8],
+        slave_info: &[u8],
+    ) {
+        self.call(driver, "registered", |env, c, d, e| {
+            let executor = c.messages.executor_info.object(env, executor_info)?;
+            let framework = c.messages.framework_info.object(env, framework_info)?;
+            let slave = c.messages.slave_info.object(env, slave_info)?;
+            let args = [
+                d.into(),
+                (&executor).into(),
+                (&framework).into(),
+                (&slave).into(),
+            ];
+            c.executor.registered.call(env, e, &args)
+        });
+    }
+
+    fn reregistered(&mut self, driver: &ExecutorDriver, slave_info: &[u8]) {
+        self.call(driver, "reregistered", |env, c, d, e| {
+            let slave = c.messages.slave_info.object(env, slave_info)?;
+            c.executor
+                .reregistered
+                .call(env, e, &[d.into(), (&slave).into()])
+        });
+    }
+
+    fn disconnected(&mut self, driver: &ExecutorDriver) {
+        self.call(driver, "disconnected", |env, c, d, e| {
+            c.executor.disconnected.call(env, e, &[d.into()])
+        });
+    }
+
+    fn launch_task(&mut self, driver: &ExecutorDriver, task: &[u8]) {
+        self.call(driver, "launchTask", |env, c, d, e| {
+            let task = c.messages.task_info.object(env, task)?;
+            c.executor
+                .launch_task
+                .call(env, e, &[d.into(), (&task).into()])
+        });
+    }
+
+    fn kill_task(&mut self, driver: &ExecutorDriver, task_id: &[u8]) {
+        self.call(driver, "killTask", |env, c, d, e| {
+            let task_id = c.messages.task_id.object(env, task_id)?;
+            c.executor
+                .kill_task
+                .call(env, e, &[d.into(), (&task_id).into()])
+        });
+    }
+
+    fn framework_message(&mut self, driver: &ExecutorDriver, data: &[u8]) {
+        self.call(driver, "frameworkMessage", |env, c, d, e| {
+            let data = env.byte_array_from_slice(data)?;
+            c.executor
+                .framework_message
+                .call(env, e, &[d.into(), (&data).into()])
+        });
+    }
+
+    fn shutdown(&mut self, driver: &ExecutorDriver) {
+        self.call(driver, "shutdown", |env, c, d, e| {
+            c.executor.shutdown.call(env, e, &[d.into()])
+        });
+    }
+
+    fn error(&mut self, driver: &ExecutorDriver, message: &str) {
+        self.call(driver, "error", |env, c, d, e| {
+            let message = env.new_string(message)?;
+            c.executor
+                .error
+                .call(env, e, &[d.into(), (&message).into()])
+        });
+    }
+}
+
+/// Runs a native method of the driver, handing its status to Java as a `Protos.Status`.
+fn with_driver<'local>(
+    env: &mut JNIEnv<'local>,
+    this: &JObject<'local>,
+    body: impl FnOnce(&mut JNIEnv<'local>, &V0ExecutorDriver) -> Result<Status, Failure>,
+) -> jobject {
+    native(env, std::ptr::null_mut(), |env| {
+        let classes = jvm::classes(env)?;
+        // SAFETY: the field is only ever set by `initialize` to a `V0ExecutorDriver`.
+        let driver: &V0ExecutorDriver = unsafe { native_ref(env, this, FIELD)? };
+        let status = body(env, driver)?;
+        classes.status(env, status)
+    })
+}
+
+/// `protected native void initialize()`: makes the driver; outside an executor started by
+/// an agent (no `MESOS_*` environment) it throws `IllegalStateException` saying what is
+/// missing.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_initialize<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) {
+    native(&mut env, (), |env| {
+        jvm::classes(env)?;
+        let executor = jvm::object_field(env, &this, "executor", "org/apache/mesos/Executor")?;
+        let peer = JavaPeer::new(env, &this, &executor, "executor")?;
+        let driver = V0ExecutorDriver::new(JavaExecutor(peer)).map_err(|error| {
+            Failure::Throw("java/lang/IllegalStateException", error.to_string())
+        })?;
+        jvm::store_native(env, &this, FIELD, driver)
+    })
+}
+
+/// `protected native void finalize()`: aborts the driver and frees it.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_finalize<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) {
+    native(&mut env, (), |env| {
+        // SAFETY: `finalize` runs once nothing else can call the driver's methods.
+        if let Some(driver) = unsafe { jvm::take_native::<V0ExecutorDriver>(env, &this, FIELD)? } {
+            driver.driver().abort();
+        }
+        Ok(())
+    })
+}
+
+/// `public native Status start()`.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_start<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().start()))
+}
+
+/// `public native Status stop()`.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_stop<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().stop()))
+}
+
+/// `public native Status abort()`.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_abort<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().abort()))
+}
+
+/// `public native Status join()`: waits until the driver is stopped or aborted.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_join<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().join()))
+}
+
+/// `public native Status sendStatusUpdate(TaskStatus)`.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_sendStatusUpdate<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+    status: JObject<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |env, driver| {
+        let status = message_bytes(env, &status, "status")?;
+        driver
+            .send_status_update(&status)
+            .map_err(jvm::illegal_argument)
+    })
+}
+
+/// `public native Status sendFrameworkMessage(byte[])`.
+#[no_mangle]
+pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_sendFrameworkMessage<'local>(
+    mut env: JNIEnv<'local>,
+    this: JObject<'local>,
+    data: JByteArray<'local>,
+) -> jobject {
+    with_driver(&mut env, &this, |env, driver| {
+        let data = byte_array(env, &data, "data")?;
+        Ok(driver.send_framework_message(data))
+    })
+}
