@@ -7,6 +7,8 @@
 #     memory checks), zookeeper (the HA tests start real servers from its jars), and
 #     python3-venv and python3-pip (scripts/test-python.sh builds the `mesos` wheel and
 #     runs its tests in a venv, where it installs maturin, pytest and protobuf itself);
+#   - a JDK and Maven, when javac or mvn is missing (scripts/test-java.sh runs the Java
+#     binding's Maven tests; Maven fetches the Apache Mesos jar and JUnit itself);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py),
 #     pymesos 0.3.15 (tests/python/capture_pymesos.py) and kazoo, with which pymesos
 #     finds a leader in ZooKeeper.
@@ -49,6 +51,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
     log "apt: ${APT_PACKAGES[*]} already installed"
 fi
+
+# --- Java ---------------------------------------------------------------------------------
+if ! command -v javac >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    log "apt: installing default-jdk-headless maven"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends default-jdk-headless maven
+fi
+log "java: $(javac -version 2>&1), $(mvn -v 2>/dev/null | head -1)"
 
 # --- Rust components ----------------------------------------------------------------------
 for component in rustfmt clippy; do

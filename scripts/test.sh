@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command: installs the test dependencies, then checks formatting,
 # lints and runs every test of the workspace, then builds the Python wheel and runs its
-# pytest tests (scripts/test-python.sh). Stops at the first failure.
+# pytest tests (scripts/test-python.sh), then the Java binding's JUnit tests
+# (scripts/test-java.sh). Stops at the first failure.
 #
 #   bash scripts/test.sh
 #
 # Needs a Rust toolchain (rustup's cargo with rustfmt and clippy) and python3 with pip;
 # scripts/install-test-deps.sh adds the rest (a C toolchain, Google's protobuf runtime and
 # pymesos for the wire-compatibility tests; protobuf-c and valgrind for the C binding's
-# tests). MESOS_REQUIRE_PYTHON_DEPS=1 makes those tests fail, rather than skip, when their
+# tests; a JDK and Maven for the Java binding's). MESOS_REQUIRE_PYTHON_DEPS=1 makes those tests fail, rather than skip, when their
 # Python or C dependencies are missing.
 set -euo pipefail
 
@@ -37,9 +38,13 @@ cargo test --workspace 2>&1 | tee "$log"
 step "Python binding: wheel and pytest (scripts/test-python.sh)"
 bash scripts/test-python.sh 2>&1 | tee -a "$log"
 
+step "Java binding: JUnit tests (scripts/test-java.sh)"
+bash scripts/test-java.sh 2>&1 | tee -a "$log"
+
 step "all checks passed in $((SECONDS - started))s"
-# One closing line for the whole run: the sum of every test binary's result line and of
-# pytest's summary line ("== 12 passed, 1 skipped in 3.2s ==").
+# One closing line for the whole run: the sum of every test binary's result line, of
+# pytest's summary line ("== 12 passed, 1 skipped in 3.2s ==") and of Maven's total
+# ("[INFO] Tests run: 9, Failures: 0, Errors: 0, Skipped: 0", the line without a time).
 awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
      /^=+ .*(passed|failed|skipped).* in [0-9.]+s/ {
          for (i = 2; i <= NF; i++) {
@@ -48,6 +53,10 @@ awk '/^test result:/ { passed += $4; failed += $6; ignored += $8 }
              if (word == "failed" || word == "error" || word == "errors") failed += $(i - 1)
              if (word == "skipped") ignored += $(i - 1)
          }
+     }
+     /^\[[A-Z]+\] Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
+         gsub(/,/, "")
+         passed += $4 - $6 - $8 - $10; failed += $6 + $8; ignored += $10
      }
      END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, ignored }' "$log"
 rm -f "$log"
