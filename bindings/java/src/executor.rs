@@ -4,15 +4,13 @@
 //! driver's callback thread.
 
 use jni::objects::{JByteArray, JObject};
-use jni::sys::jobject;
 use jni::JNIEnv;
 use mesos_core::executor::ExecutorDriver;
-use mesos_core::proto::mesos::v1::Status;
 use mesos_core::v0::{V0Executor, V0ExecutorDriver};
 
-use crate::jvm::{self, byte_array, message_bytes, native, native_ref, Failure, JavaPeer};
-
-const FIELD: &str = "__driver";
+use crate::jvm::{
+    self, byte_array, message_bytes, native, status_natives, Failure, JavaPeer, DRIVER_FIELD,
+};
 
 /// Calls the Java executor; an exception it throws aborts the driver.
 struct JavaExecutor(JavaPeer);
@@ -29,9 +27,13 @@ impl JavaExecutor {
             &JObject<'_>,
         ) -> jni::errors::Result<()>,
     ) {
-        if !self.0.callback(name, call) {
-            driver.abort();
-        }
+        self.0.callback(
+            name,
+            || {
+                driver.abort();
+            },
+            call,
+        );
     }
 }
 
@@ -115,21 +117,6 @@ impl V0Executor for JavaExecutor {
     }
 }
 
-/// Runs a native method of the driver, handing its status to Java as a `Protos.Status`.
-fn with_driver<'local>(
-    env: &mut JNIEnv<'local>,
-    this: &JObject<'local>,
-    body: impl FnOnce(&mut JNIEnv<'local>, &V0ExecutorDriver) -> Result<Status, Failure>,
-) -> jobject {
-    native(env, std::ptr::null_mut(), |env| {
-        let classes = jvm::classes(env)?;
-        // SAFETY: the field is only ever set by `initialize` to a `V0ExecutorDriver`.
-        let driver: &V0ExecutorDriver = unsafe { native_ref(env, this, FIELD)? };
-        let status = body(env, driver)?;
-        classes.status(env, status)
-    })
-}
-
 /// `protected native void initialize()`: makes the driver; outside an executor started by
 /// an agent (no `MESOS_*` environment) it throws `IllegalStateException` saying what is
 /// missing.
@@ -145,7 +132,7 @@ pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_initialize<'loc
         let driver = V0ExecutorDriver::new(JavaExecutor(peer)).map_err(|error| {
             Failure::Throw("java/lang/IllegalStateException", error.to_string())
         })?;
-        jvm::store_native(env, &this, FIELD, driver)
+        jvm::store_native(env, &this, DRIVER_FIELD, driver)
     })
 }
 
@@ -157,73 +144,42 @@ pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_finalize<'local
 ) {
     native(&mut env, (), |env| {
         // SAFETY: `finalize` runs once nothing else can call the driver's methods.
-        if let Some(driver) = unsafe { jvm::take_native::<V0ExecutorDriver>(env, &this, FIELD)? } {
+        let driver = unsafe { jvm::take_native::<V0ExecutorDriver>(env, &this, DRIVER_FIELD)? };
+        if let Some(driver) = driver {
             driver.driver().abort();
         }
         Ok(())
     })
 }
 
-/// `public native Status start()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_start<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().start()))
-}
+status_natives! {
+    /// `public native Status start()`.
+    fn Java_org_apache_mesos_MesosExecutorDriver_start() =>
+        |_, d: &V0ExecutorDriver| Ok(d.driver().start());
 
-/// `public native Status stop()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_stop<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().stop()))
-}
+    /// `public native Status stop()`.
+    fn Java_org_apache_mesos_MesosExecutorDriver_stop() =>
+        |_, d: &V0ExecutorDriver| Ok(d.driver().stop());
 
-/// `public native Status abort()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_abort<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().abort()))
-}
+    /// `public native Status abort()`.
+    fn Java_org_apache_mesos_MesosExecutorDriver_abort() =>
+        |_, d: &V0ExecutorDriver| Ok(d.driver().abort());
 
-/// `public native Status join()`: waits until the driver is stopped or aborted.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_join<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().join()))
-}
+    /// `public native Status join()`: waits until the driver is stopped or aborted.
+    fn Java_org_apache_mesos_MesosExecutorDriver_join() =>
+        |_, d: &V0ExecutorDriver| Ok(d.driver().join());
 
-/// `public native Status sendStatusUpdate(TaskStatus)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_sendStatusUpdate<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    status: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let status = message_bytes(env, &status, "status")?;
-        driver
-            .send_status_update(&status)
-            .map_err(jvm::illegal_argument)
-    })
-}
+    /// `public native Status sendStatusUpdate(TaskStatus)`.
+    fn Java_org_apache_mesos_MesosExecutorDriver_sendStatusUpdate(status: JObject) =>
+        |env, d: &V0ExecutorDriver| {
+            let status = message_bytes(env, &status, "status")?;
+            d.send_status_update(&status).map_err(jvm::illegal_argument)
+        };
 
-/// `public native Status sendFrameworkMessage(byte[])`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosExecutorDriver_sendFrameworkMessage<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    data: JByteArray<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let data = byte_array(env, &data, "data")?;
-        Ok(driver.send_framework_message(data))
-    })
+    /// `public native Status sendFrameworkMessage(byte[])`.
+    fn Java_org_apache_mesos_MesosExecutorDriver_sendFrameworkMessage(data: JByteArray) =>
+        |env, d: &V0ExecutorDriver| {
+            let data = byte_array(env, &data, "data")?;
+            Ok(d.send_framework_message(data))
+        };
 }

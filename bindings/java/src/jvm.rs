@@ -12,6 +12,7 @@ use jni::objects::{
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jlong, jobject, jvalue};
 use jni::{JNIEnv, JavaVM};
+use mesos_core::proto::mesos::v1::Status;
 
 /// Why a native method returns without a result; an exception is pending when it does.
 #[derive(Debug)]
@@ -324,11 +325,7 @@ fn look_up(env: &mut JNIEnv<'_>) -> jni::errors::Result<Classes> {
 
 impl Classes {
     /// The `org.apache.mesos.Protos.Status` constant of a driver status.
-    pub fn status(
-        &self,
-        env: &mut JNIEnv<'_>,
-        status: mesos_core::proto::mesos::v1::Status,
-    ) -> Result<jobject, Failure> {
+    pub fn status(&self, env: &mut JNIEnv<'_>, status: Status) -> Result<jobject, Failure> {
         let class: &JClass = self.status.as_obj().into();
         // SAFETY: `forNumber(I)` of the Status enum, returning an object.
         let object = unsafe {
@@ -488,6 +485,49 @@ pub fn string_field(
     Ok(env.get_string(&JString::from(value))?.into())
 }
 
+/// The field of the driver classes (`MesosSchedulerDriver`, `MesosExecutorDriver`) that holds
+/// the native driver.
+pub const DRIVER_FIELD: &str = "__driver";
+
+/// Runs a native method of a driver class: `body` gets the native driver `T` stored in
+/// `__driver` and returns its status, handed to Java as a `Protos.Status`.
+///
+/// `T` must be the type `initialize` stored in the object's class.
+pub fn with_driver<'local, T>(
+    env: &mut JNIEnv<'local>,
+    this: &JObject<'_>,
+    body: impl FnOnce(&mut JNIEnv<'local>, &T) -> Result<Status, Failure>,
+) -> jobject {
+    native(env, std::ptr::null_mut(), |env| {
+        let classes = classes(env)?;
+        // SAFETY: each driver class's `initialize` stores its own `T` in the field, and
+        // each class's natives ask for that `T`.
+        let driver: &T = unsafe { native_ref(env, this, DRIVER_FIELD)? };
+        let status = body(env, driver)?;
+        classes.status(env, status)
+    })
+}
+
+/// Defines native methods of a driver class that return a `Protos.Status`: each
+/// `fn Symbol(arguments) => |env, driver| body;` becomes the JNI function `Symbol` of
+/// `(env, this, arguments)`, running the closure through [`with_driver`].
+macro_rules! status_natives {
+    ($($(#[$doc:meta])* fn $symbol:ident($($arg:ident: $ty:ty),*) => $body:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[no_mangle]
+            pub extern "system" fn $symbol(
+                mut env: jni::JNIEnv,
+                this: jni::objects::JObject,
+                $($arg: $ty),*
+            ) -> jni::sys::jobject {
+                $crate::jvm::with_driver(&mut env, &this, $body)
+            }
+        )*
+    };
+}
+pub(crate) use status_natives;
+
 /// Stores `native` in the `long` field `field` of `this`, boxed; [`take_native`] frees it.
 pub fn store_native<T>(
     env: &mut JNIEnv<'_>,
@@ -575,10 +615,27 @@ impl JavaPeer {
 
     /// Makes a callback from a driver thread: `call` gets the JNI environment (this thread
     /// is attached to the JVM for good, as a daemon), the classes, the driver object and
-    /// the target. A Java exception it raises is printed with its stack trace; false then
-    /// (the caller aborts the driver), as it is when the JVM cannot be reached. Nothing is
-    /// called once the driver object is gone.
+    /// the target. A Java exception it raises is printed with its stack trace, and then
+    /// `on_failure` runs (it aborts the driver), as it does when the JVM cannot be reached.
+    /// Nothing is called once the driver object is gone.
     pub fn callback(
+        &self,
+        name: &str,
+        on_failure: impl FnOnce(),
+        call: impl FnOnce(
+            &mut JNIEnv<'_>,
+            &Classes,
+            &JObject<'_>,
+            &JObject<'_>,
+        ) -> jni::errors::Result<()>,
+    ) {
+        if !self.call(name, call) {
+            on_failure();
+        }
+    }
+
+    /// [`JavaPeer::callback`]'s call; false when it failed.
+    fn call(
         &self,
         name: &str,
         call: impl FnOnce(

@@ -6,18 +6,16 @@
 //! `initialize` (called by every constructor) to `finalize`.
 
 use jni::objects::{JByteArray, JObject, JValue};
-use jni::sys::{jboolean, jobject};
+use jni::sys::jboolean;
 use jni::JNIEnv;
 use mesos_core::proto::mesos::v1::Status;
 use mesos_core::scheduler::SchedulerDriver;
 use mesos_core::v0::{V0Error, V0Scheduler, V0SchedulerDriver};
 
 use crate::jvm::{
-    self, byte_array, message_bytes, messages_bytes, native, native_ref, object_field,
-    optional_bytes, strings, Failure, JavaPeer,
+    self, byte_array, message_bytes, messages_bytes, native, object_field, optional_bytes,
+    status_natives, strings, Failure, JavaPeer, DRIVER_FIELD,
 };
-
-const FIELD: &str = "__driver";
 
 /// Calls the Java scheduler; an exception it throws aborts the driver.
 struct JavaScheduler(JavaPeer);
@@ -34,9 +32,13 @@ impl JavaScheduler {
             &JObject<'_>,
         ) -> jni::errors::Result<()>,
     ) {
-        if !self.0.callback(name, call) {
-            driver.abort();
-        }
+        self.0.callback(
+            name,
+            || {
+                driver.abort();
+            },
+            call,
+        );
     }
 }
 
@@ -152,22 +154,6 @@ impl V0Scheduler for JavaScheduler {
     }
 }
 
-/// Runs a native method of the driver: `body` gets the driver and returns its status,
-/// handed to Java as a `Protos.Status`.
-fn with_driver<'local>(
-    env: &mut JNIEnv<'local>,
-    this: &JObject<'local>,
-    body: impl FnOnce(&mut JNIEnv<'local>, &V0SchedulerDriver) -> Result<Status, Failure>,
-) -> jobject {
-    native(env, std::ptr::null_mut(), |env| {
-        let classes = jvm::classes(env)?;
-        // SAFETY: the field is only ever set by `initialize` to a `V0SchedulerDriver`.
-        let driver: &V0SchedulerDriver = unsafe { native_ref(env, this, FIELD)? };
-        let status = body(env, driver)?;
-        classes.status(env, status)
-    })
-}
-
 /// Bytes the v0 layer could not decode are an `IllegalArgumentException`.
 fn decoded(result: Result<Status, V0Error>) -> Result<Status, Failure> {
     result.map_err(jvm::illegal_argument)
@@ -214,7 +200,7 @@ pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_initialize<'lo
             credential.as_deref(),
         )
         .map_err(jvm::illegal_argument)?;
-        jvm::store_native(env, &this, FIELD, driver)
+        jvm::store_native(env, &this, DRIVER_FIELD, driver)
     })
 }
 
@@ -226,277 +212,163 @@ pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_finalize<'loca
 ) {
     native(&mut env, (), |env| {
         // SAFETY: `finalize` runs once nothing else can call the driver's methods.
-        if let Some(driver) = unsafe { jvm::take_native::<V0SchedulerDriver>(env, &this, FIELD)? } {
+        let driver = unsafe { jvm::take_native::<V0SchedulerDriver>(env, &this, DRIVER_FIELD)? };
+        if let Some(driver) = driver {
             driver.driver().abort();
         }
         Ok(())
     })
 }
 
-/// `public native Status start()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_start<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().start()))
-}
+status_natives! {
+    /// `public native Status start()`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_start() =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().start());
 
-/// `public native Status stop(boolean failover)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_stop<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    failover: jboolean,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| {
-        Ok(driver.driver().stop(failover != 0))
-    })
-}
+    /// `public native Status stop(boolean failover)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_stop(failover: jboolean) =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().stop(failover != 0));
 
-/// `public native Status abort()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_abort<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().abort()))
-}
+    /// `public native Status abort()`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_abort() =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().abort());
 
-/// `public native Status join()`: waits until the driver is stopped or aborted.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_join<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| Ok(driver.driver().join()))
-}
+    /// `public native Status join()`: waits until the driver is stopped or aborted.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_join() =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().join());
 
-/// `public native Status requestResources(Collection<Request>)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_requestResources<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    requests: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let requests = messages_bytes(env, &requests, "requests")?;
-        decoded(driver.request_resources(&requests))
-    })
-}
+    /// `public native Status requestResources(Collection<Request>)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_requestResources(requests: JObject) =>
+        |env, d: &V0SchedulerDriver| {
+            let requests = messages_bytes(env, &requests, "requests")?;
+            decoded(d.request_resources(&requests))
+        };
 
-/// `public native Status launchTasks(OfferID, Collection<TaskInfo>, Filters)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_launchTasks__Lorg_apache_mesos_Protos_00024OfferID_2Ljava_util_Collection_2Lorg_apache_mesos_Protos_00024Filters_2<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    offer_id: JObject<'local>,
-    tasks: JObject<'local>,
-    filters: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status launchTasks(OfferID, Collection<TaskInfo>, Filters)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_launchTasks__Lorg_apache_mesos_Protos_00024OfferID_2Ljava_util_Collection_2Lorg_apache_mesos_Protos_00024Filters_2(
+        offer_id: JObject,
+        tasks: JObject,
+        filters: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let offer_id = message_bytes(env, &offer_id, "offerId")?;
         let tasks = messages_bytes(env, &tasks, "tasks")?;
         let filters = optional_bytes(env, &filters)?;
-        decoded(driver.launch_tasks(&[offer_id], &tasks, filters.as_deref()))
-    })
-}
+        decoded(d.launch_tasks(&[offer_id], &tasks, filters.as_deref()))
+    };
 
-/// `public native Status launchTasks(Collection<OfferID>, Collection<TaskInfo>, Filters)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_launchTasks__Ljava_util_Collection_2Ljava_util_Collection_2Lorg_apache_mesos_Protos_00024Filters_2<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    offer_ids: JObject<'local>,
-    tasks: JObject<'local>,
-    filters: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status launchTasks(Collection<OfferID>, Collection<TaskInfo>,
+    /// Filters)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_launchTasks__Ljava_util_Collection_2Ljava_util_Collection_2Lorg_apache_mesos_Protos_00024Filters_2(
+        offer_ids: JObject,
+        tasks: JObject,
+        filters: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let offer_ids = messages_bytes(env, &offer_ids, "offerIds")?;
         let tasks = messages_bytes(env, &tasks, "tasks")?;
         let filters = optional_bytes(env, &filters)?;
-        decoded(driver.launch_tasks(&offer_ids, &tasks, filters.as_deref()))
-    })
-}
+        decoded(d.launch_tasks(&offer_ids, &tasks, filters.as_deref()))
+    };
 
-/// `public native Status killTask(TaskID)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_killTask<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    task_id: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let task_id = message_bytes(env, &task_id, "taskId")?;
-        decoded(driver.kill_task(&task_id))
-    })
-}
+    /// `public native Status killTask(TaskID)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_killTask(task_id: JObject) =>
+        |env, d: &V0SchedulerDriver| {
+            let task_id = message_bytes(env, &task_id, "taskId")?;
+            decoded(d.kill_task(&task_id))
+        };
 
-/// `public native Status acceptOffers(Collection<OfferID>, Collection<Offer.Operation>,
-/// Filters)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_acceptOffers<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    offer_ids: JObject<'local>,
-    operations: JObject<'local>,
-    filters: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status acceptOffers(Collection<OfferID>, Collection<Offer.Operation>,
+    /// Filters)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_acceptOffers(
+        offer_ids: JObject,
+        operations: JObject,
+        filters: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let offer_ids = messages_bytes(env, &offer_ids, "offerIds")?;
         let operations = messages_bytes(env, &operations, "operations")?;
         let filters = optional_bytes(env, &filters)?;
-        decoded(driver.accept_offers(&offer_ids, &operations, filters.as_deref()))
-    })
-}
+        decoded(d.accept_offers(&offer_ids, &operations, filters.as_deref()))
+    };
 
-/// `public native Status declineOffer(OfferID, Filters)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_declineOffer<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    offer_id: JObject<'local>,
-    filters: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status declineOffer(OfferID, Filters)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_declineOffer(
+        offer_id: JObject,
+        filters: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let offer_id = message_bytes(env, &offer_id, "offerId")?;
         let filters = optional_bytes(env, &filters)?;
-        decoded(driver.decline_offer(&offer_id, filters.as_deref()))
-    })
-}
+        decoded(d.decline_offer(&offer_id, filters.as_deref()))
+    };
 
-/// `public native Status reviveOffers()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_reviveOffers__<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| {
-        Ok(driver.driver().revive_offers(&[]))
-    })
-}
+    /// `public native Status reviveOffers()`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_reviveOffers__() =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().revive_offers(&[]));
 
-/// `public native Status reviveOffers(Collection<String> roles)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_reviveOffers__Ljava_util_Collection_2<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    roles: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status reviveOffers(Collection<String> roles)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_reviveOffers__Ljava_util_Collection_2(
+        roles: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let roles = strings(env, &roles, "roles")?;
-        Ok(driver.driver().revive_offers(&roles))
-    })
-}
+        Ok(d.driver().revive_offers(&roles))
+    };
 
-/// `public native Status suppressOffers()`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_suppressOffers__<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |_, driver| {
-        Ok(driver.driver().suppress_offers(&[]))
-    })
-}
+    /// `public native Status suppressOffers()`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_suppressOffers__() =>
+        |_, d: &V0SchedulerDriver| Ok(d.driver().suppress_offers(&[]));
 
-/// `public native Status suppressOffers(Collection<String> roles)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_suppressOffers__Ljava_util_Collection_2<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    roles: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status suppressOffers(Collection<String> roles)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_suppressOffers__Ljava_util_Collection_2(
+        roles: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let roles = strings(env, &roles, "roles")?;
-        Ok(driver.driver().suppress_offers(&roles))
-    })
-}
+        Ok(d.driver().suppress_offers(&roles))
+    };
 
-/// `public native Status acknowledgeStatusUpdate(TaskStatus)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_acknowledgeStatusUpdate<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    status: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let status = message_bytes(env, &status, "status")?;
-        decoded(driver.acknowledge_status_update(&status))
-    })
-}
+    /// `public native Status acknowledgeStatusUpdate(TaskStatus)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_acknowledgeStatusUpdate(status: JObject) =>
+        |env, d: &V0SchedulerDriver| {
+            let status = message_bytes(env, &status, "status")?;
+            decoded(d.acknowledge_status_update(&status))
+        };
 
-/// `public native Status sendFrameworkMessage(ExecutorID, SlaveID, byte[])`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_sendFrameworkMessage<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    executor_id: JObject<'local>,
-    slave_id: JObject<'local>,
-    data: JByteArray<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status sendFrameworkMessage(ExecutorID, SlaveID, byte[])`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_sendFrameworkMessage(
+        executor_id: JObject,
+        slave_id: JObject,
+        data: JByteArray
+    ) => |env, d: &V0SchedulerDriver| {
         let executor_id = message_bytes(env, &executor_id, "executorId")?;
         let slave_id = message_bytes(env, &slave_id, "slaveId")?;
         let data = byte_array(env, &data, "data")?;
-        decoded(driver.send_framework_message(&executor_id, &slave_id, data))
-    })
-}
+        decoded(d.send_framework_message(&executor_id, &slave_id, data))
+    };
 
-/// `public native Status reconcileTasks(Collection<TaskStatus>)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_reconcileTasks<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    statuses: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
-        let statuses = messages_bytes(env, &statuses, "statuses")?;
-        decoded(driver.reconcile_tasks(&statuses))
-    })
-}
+    /// `public native Status reconcileTasks(Collection<TaskStatus>)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_reconcileTasks(statuses: JObject) =>
+        |env, d: &V0SchedulerDriver| {
+            let statuses = messages_bytes(env, &statuses, "statuses")?;
+            decoded(d.reconcile_tasks(&statuses))
+        };
 
-/// `public native Status updateFramework(FrameworkInfo, Collection<String>)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_updateFramework<'local>(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    framework: JObject<'local>,
-    suppressed_roles: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `public native Status updateFramework(FrameworkInfo, Collection<String>)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_updateFramework(
+        framework: JObject,
+        suppressed_roles: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let framework = message_bytes(env, &framework, "frameworkInfo")?;
         let roles = strings(env, &suppressed_roles, "suppressedRoles")?;
-        decoded(driver.update_framework(&framework, roles, None))
-    })
-}
+        decoded(d.update_framework(&framework, roles, None))
+    };
 
-/// `private native Status updateFrameworkWithConstraints(FrameworkInfo, Collection<String>,
-/// OfferConstraints)`.
-#[no_mangle]
-pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_updateFrameworkWithConstraints<
-    'local,
->(
-    mut env: JNIEnv<'local>,
-    this: JObject<'local>,
-    framework: JObject<'local>,
-    suppressed_roles: JObject<'local>,
-    constraints: JObject<'local>,
-) -> jobject {
-    with_driver(&mut env, &this, |env, driver| {
+    /// `private native Status updateFrameworkWithConstraints(FrameworkInfo,
+    /// Collection<String>, OfferConstraints)`.
+    fn Java_org_apache_mesos_MesosSchedulerDriver_updateFrameworkWithConstraints(
+        framework: JObject,
+        suppressed_roles: JObject,
+        constraints: JObject
+    ) => |env, d: &V0SchedulerDriver| {
         let framework = message_bytes(env, &framework, "frameworkInfo")?;
         let roles = strings(env, &suppressed_roles, "suppressedRoles")?;
         let constraints = message_bytes(env, &constraints, "offerConstraints")?;
-        decoded(driver.update_framework(&framework, roles, Some(&constraints)))
-    })
+        decoded(d.update_framework(&framework, roles, Some(&constraints)))
+    };
 }

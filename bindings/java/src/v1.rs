@@ -66,32 +66,31 @@ struct JavaV1Scheduler(JavaPeer);
 
 impl V1Scheduler for JavaV1Scheduler {
     fn connected(&mut self, mesos: &Mesos) {
-        let ok = self.0.callback("connected", |env, c, m, s| {
-            c.v1.connected.call(env, s, &[m.into()])
-        });
-        if !ok {
-            mesos.close();
-        }
+        self.0.callback(
+            "connected",
+            || mesos.close(),
+            |env, c, m, s| c.v1.connected.call(env, s, &[m.into()]),
+        );
     }
 
     fn disconnected(&mut self, mesos: &Mesos) {
-        let ok = self.0.callback("disconnected", |env, c, m, s| {
-            c.v1.disconnected.call(env, s, &[m.into()])
-        });
-        if !ok {
-            mesos.close();
-        }
+        self.0.callback(
+            "disconnected",
+            || mesos.close(),
+            |env, c, m, s| c.v1.disconnected.call(env, s, &[m.into()]),
+        );
     }
 
     fn received(&mut self, mesos: &Mesos, event: Event) {
         let bytes = event.encode_to_vec();
-        let ok = self.0.callback("received", |env, c, m, s| {
-            let event = c.v1.event.object(env, &bytes)?;
-            c.v1.received.call(env, s, &[m.into(), (&event).into()])
-        });
-        if !ok {
-            mesos.close();
-        }
+        self.0.callback(
+            "received",
+            || mesos.close(),
+            |env, c, m, s| {
+                let event = c.v1.event.object(env, &bytes)?;
+                c.v1.received.call(env, s, &[m.into(), (&event).into()])
+            },
+        );
     }
 }
 

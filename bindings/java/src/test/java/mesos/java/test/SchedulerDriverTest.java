@@ -18,26 +18,10 @@ import org.apache.mesos.Protos.TaskID;
 import org.apache.mesos.Protos.TaskState;
 import org.apache.mesos.Protos.TaskStatus;
 import org.apache.mesos.SchedulerDriver;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A Java framework with a Java executor, through MesosSchedulerDriver, on mesos-local. */
-class SchedulerDriverTest {
-  private static LocalCluster cluster;
-
-  @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = LocalCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class SchedulerDriverTest extends WithLocalCluster {
   private static FrameworkID registered(RecordingScheduler scheduler) throws InterruptedException {
     return (FrameworkID) scheduler.calls.next("registered", c -> c.name().equals("registered")).args()[0];
   }

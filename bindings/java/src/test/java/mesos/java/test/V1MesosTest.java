@@ -22,26 +22,10 @@ import org.apache.mesos.v1.scheduler.Protos.Event;
 import org.apache.mesos.v1.scheduler.Scheduler;
 import org.apache.mesos.v1.scheduler.V0Mesos;
 import org.apache.mesos.v1.scheduler.V1Mesos;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The v1 scheduler API of the jar, V1Mesos and V0Mesos, on mesos-local. */
-class V1MesosTest {
-  private static LocalCluster cluster;
-
-  @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = LocalCluster.start();
-  }
-
-  @AfterAll
-  static void stopCluster() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class V1MesosTest extends WithLocalCluster {
   /** A v1 scheduler that subscribes when connected and records everything else. */
   static final class Subscriber implements Scheduler {
     final Recorder<Object> seen = new Recorder<>();
