@@ -247,16 +247,21 @@ impl Cluster {
                                    "allocation_info": {"role": "*"}}],
                     "command": {"value": "sleep 100"}}]}}]}
         });
-        let response = self
-            .client
+        assert_eq!(self.scheduler_call(stream_id, accept).await, 202);
+    }
+
+    /// Sends a framework's call (JSON) on its stream; the answer's status code.
+    async fn scheduler_call(&self, stream_id: &str, call: Value) -> u16 {
+        self.client
             .post(self.url("/api/v1/scheduler"))
             .header("Content-Type", "application/json")
             .header("Mesos-Stream-Id", stream_id)
-            .body(accept.to_string())
+            .body(call.to_string())
             .send()
             .await
-            .unwrap();
-        assert_eq!(response.status(), 202);
+            .unwrap()
+            .status()
+            .as_u16()
     }
 
     /// The agent's status update of `task`.
@@ -607,6 +612,80 @@ async fn tasks_flow_through_the_operator_stream_and_mark_agent_gone() {
     assert_eq!(
         frameworks["get_frameworks"]["completed_frameworks"][0]["framework_info"]["id"]["value"],
         framework
+    );
+    cluster.master.stop().await;
+}
+
+#[tokio::test]
+async fn frameworks_using_draining_machines_get_inverse_offers_and_their_answers_show() {
+    let cluster = Cluster::start().await;
+    let (agent, _, _agent_stream) = cluster.register_agent("host-a").await;
+    let (framework, stream_id, mut events) = cluster.subscribe_framework().await;
+    // The framework holds an offer of host-a's agent: it uses the machine.
+    events.json_of("OFFERS").await;
+    let schedule = json!({"windows": [{"machine_ids": [{"hostname": "host-a"}],
+        "unavailability": {"start": {"nanoseconds": 1}}}]});
+    cluster
+        .ok(json!({"type": "UPDATE_MAINTENANCE_SCHEDULE",
+            "update_maintenance_schedule": {"schedule": schedule}}))
+        .await;
+    let statuses = || async {
+        let status = cluster.ok(json!({"type": "GET_MAINTENANCE_STATUS"})).await;
+        status["get_maintenance_status"]["status"]["draining_machines"][0]["statuses"].clone()
+    };
+    let inverse_offer = |event: Value| {
+        let offer = event["inverse_offers"]["inverse_offers"][0].clone();
+        assert_eq!(offer["agent_id"]["value"], agent);
+        assert_eq!(offer["framework_id"]["value"], framework);
+        assert_eq!(offer["unavailability"]["start"]["nanoseconds"], 1);
+        offer["id"]["value"].as_str().unwrap().to_string()
+    };
+    let answer = |kind: &str, field: &str, id: &str| {
+        json!({"framework_id": {"value": framework}, "type": kind,
+            field: {"inverse_offer_ids": [{"value": id}], "filters": {"refuse_seconds": 0.5}}})
+    };
+
+    let first = inverse_offer(events.json_of("INVERSE_OFFERS").await);
+    let unanswered = statuses().await;
+    assert_eq!(unanswered[0]["status"], "UNKNOWN", "{unanswered}");
+    assert_eq!(unanswered[0]["framework_id"]["value"], framework);
+
+    // An answer to an inverse offer that is not the framework's changes nothing.
+    let stranger = answer(
+        "DECLINE_INVERSE_OFFERS",
+        "decline_inverse_offers",
+        "no-such-id",
+    );
+    assert_eq!(cluster.scheduler_call(&stream_id, stranger).await, 202);
+    assert_eq!(statuses().await[0]["status"], "UNKNOWN");
+
+    let decline = answer("DECLINE_INVERSE_OFFERS", "decline_inverse_offers", &first);
+    assert_eq!(cluster.scheduler_call(&stream_id, decline).await, 202);
+    assert_eq!(statuses().await[0]["status"], "DECLINE");
+
+    // Past the answer's filter the framework, still on the machine, is asked again.
+    let second = inverse_offer(events.json_of("INVERSE_OFFERS").await);
+    assert_ne!(second, first);
+    let accept = answer("ACCEPT_INVERSE_OFFERS", "accept_inverse_offers", &second);
+    assert_eq!(cluster.scheduler_call(&stream_id, accept).await, 202);
+    assert_eq!(statuses().await[0]["status"], "ACCEPT");
+
+    // The machine goes DOWN: the outstanding inverse offer is rescinded.
+    let third = inverse_offer(events.json_of("INVERSE_OFFERS").await);
+    cluster
+        .ok(json!({"type": "START_MAINTENANCE", "start_maintenance": {
+            "machines": [{"hostname": "host-a"}]}}))
+        .await;
+    let rescinded = events.json_of("RESCIND_INVERSE_OFFER").await;
+    assert_eq!(
+        rescinded["rescind_inverse_offer"]["inverse_offer_id"]["value"],
+        third
+    );
+    let status = cluster.ok(json!({"type": "GET_MAINTENANCE_STATUS"})).await;
+    assert_eq!(
+        status["get_maintenance_status"]["status"]["draining_machines"],
+        Value::Null,
+        "{status}"
     );
     cluster.master.stop().await;
 }

@@ -19,6 +19,7 @@ mod agents;
 mod election;
 mod events;
 pub mod flags;
+mod inverse_offers;
 mod json_api;
 pub mod json_endpoints;
 pub mod metrics;

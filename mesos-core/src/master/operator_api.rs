@@ -6,9 +6,10 @@
 //! answer 200 with an empty body; SUBSCRIBE answers with a RecordIO stream of
 //! `mesos.v1.master.Event`s. Refusals are 4xx with a plain-text reason.
 //!
-//! Maintenance: the schedule lives in the registry; START_MAINTENANCE puts machines DOWN
-//! (their agents get no offers, their offers are rescinded) until STOP_MAINTENANCE. No
-//! inverse offers are sent to frameworks, and the DOWN set is not persisted.
+//! Maintenance: the schedule lives in the registry; frameworks using its machines get
+//! inverse offers while they drain ([`super::inverse_offers`]); START_MAINTENANCE puts
+//! machines DOWN (their agents get no offers, their offers are rescinded) until
+//! STOP_MAINTENANCE. The DOWN set is not persisted.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -181,7 +182,7 @@ fn machine_key(machine: &MachineId) -> MachineKey {
 
 /// Whether `machine` is the machine of an agent with `info`: its hostname, or its IP
 /// when the agent's hostname is an address.
-fn is_machine_of(machine: &MachineKey, info: &AgentInfo) -> bool {
+pub(crate) fn is_machine_of(machine: &MachineKey, info: &AgentInfo) -> bool {
     match machine {
         (Some(hostname), _) if hostname.eq_ignore_ascii_case(&info.hostname) => true,
         (_, Some(ip)) => *ip == info.hostname,
@@ -560,7 +561,9 @@ impl MasterState {
         let update = Operation::UpdateMaintenanceSchedule(schedule);
         crate::registry::operation::validate(&self.registry_state, &update)
             .map_err(|e| CallError::BadRequest(e.to_string()))?;
-        self.write_registry(vec![update])
+        self.write_registry(vec![update])?;
+        self.operator.inverse_offers.check_now();
+        Ok(())
     }
 
     /// START_MAINTENANCE: scheduled machines go DOWN; their agents get no offers.
@@ -591,6 +594,7 @@ impl MasterState {
             }
             self.operator.down_machines.insert(key);
         }
+        self.operator.inverse_offers.check_now();
         Ok(())
     }
 
@@ -623,6 +627,7 @@ impl MasterState {
         for key in &keys {
             self.operator.down_machines.remove(key);
         }
+        self.operator.inverse_offers.check_now();
         for key in &keys {
             for agent in self.agents_on(key) {
                 let record = &self.agents[&agent];

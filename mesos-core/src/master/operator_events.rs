@@ -32,6 +32,8 @@ pub(crate) struct OperatorData {
     pub(crate) down_machines: BTreeSet<MachineKey>,
     /// Agents draining (DRAIN_AGENT) until their last task ends.
     pub(crate) draining: BTreeSet<String>,
+    /// Inverse offers for the machines the maintenance schedule drains.
+    pub(crate) inverse_offers: super::inverse_offers::InverseOffers,
 }
 
 /// An event of `kind` with nothing else set.
@@ -182,8 +184,8 @@ impl MasterState {
         });
     }
 
-    /// The operator API's timers: subscribers' heartbeats, and draining agents whose
-    /// last task ended become drained.
+    /// The operator API's timers: subscribers' heartbeats, draining agents whose last
+    /// task ended become drained, and inverse offers for draining machines.
     pub(crate) fn operator_tick(&mut self, now: Instant) {
         if self.operator.next_heartbeat.is_some_and(|at| at <= now) {
             self.notify_operators(event(event::Type::Heartbeat));
@@ -194,5 +196,6 @@ impl MasterState {
         for agent in draining {
             self.check_drained(&agent);
         }
+        self.inverse_offers_tick(now);
     }
 }

@@ -381,9 +381,9 @@ impl MasterState {
         }
     }
 
-    /// GET_MAINTENANCE_STATUS: scheduled machines that are not down yet (draining), and
-    /// the machines under maintenance (down). No inverse offers are made, so draining
-    /// machines carry no inverse-offer statuses.
+    /// GET_MAINTENANCE_STATUS: scheduled machines that are not down yet (draining), with
+    /// the frameworks' answers to their inverse offers, and the machines under maintenance
+    /// (down).
     pub fn get_maintenance_status(&self) -> GetMaintenanceStatus {
         let down = &self.operator.down_machines;
         let mut seen = BTreeSet::new();
@@ -391,10 +391,11 @@ impl MasterState {
         for window in &self.registry_state.maintenance.windows {
             for machine in &window.machine_ids {
                 let key = (machine.hostname.clone(), machine.ip.clone());
-                if !down.contains(&key) && seen.insert(key) {
+                if !down.contains(&key) && seen.insert(key.clone()) {
+                    let statuses = self.inverse_offer_statuses(&key);
                     draining.push(cluster_status::DrainingMachine {
                         id: machine.clone(),
-                        statuses: Vec::new(),
+                        statuses,
                     });
                 }
             }

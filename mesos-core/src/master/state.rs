@@ -207,7 +207,8 @@ impl MasterState {
         id
     }
 
-    fn new_offer_id(&mut self) -> String {
+    /// A new offer id (inverse offers share the offers' id space).
+    pub(crate) fn new_offer_id(&mut self) -> String {
         let id = format!("{}-O{}", self.config.master_info.id, self.next_offer);
         self.next_offer += 1;
         id
@@ -508,7 +509,18 @@ impl MasterState {
                 let update = call.update_framework.unwrap_or_default();
                 self.update_framework(id, update)
             }
-            // Requests, inverse-offer answers and operation-status calls change nothing here.
+            call::Type::AcceptInverseOffers | call::Type::DeclineInverseOffers => {
+                let accept = kind == call::Type::AcceptInverseOffers;
+                let (ids, filters) = match (call.accept_inverse_offers, call.decline_inverse_offers)
+                {
+                    (Some(a), _) if accept => (a.inverse_offer_ids, a.filters),
+                    (_, Some(d)) if !accept => (d.inverse_offer_ids, d.filters),
+                    _ => (Vec::new(), None),
+                };
+                self.answer_inverse_offers(id, &ids, filters.as_ref(), accept, now);
+                Ok(())
+            }
+            // Requests and operation-status calls change nothing here.
             _ => Ok(()),
         }
     }
