@@ -73,9 +73,7 @@ impl MasterState {
             for machine in &window.machine_ids {
                 let key = (machine.hostname.clone(), machine.ip.clone());
                 if !self.operator.down_machines.contains(&key) {
-                    draining
-                        .entry(key)
-                        .or_insert_with(|| window.unavailability.clone());
+                    draining.entry(key).or_insert(window.unavailability);
                 }
             }
         }
@@ -150,7 +148,7 @@ impl MasterState {
                     .values()
                     .any(|o| o.framework == pair.0 && o.agent == pair.1);
                 if connected && !asked && !inverse.filtered.contains_key(&pair) {
-                    asks.push((pair, machine.clone(), unavailability.clone()));
+                    asks.push((pair, machine.clone(), *unavailability));
                 }
             }
         }
