@@ -1,17 +1,13 @@
 //! The `mesos-agent` binary's flag handling, end to end: exit codes and where messages go.
 
-use std::process::{Command, Output};
+#[path = "../../mesos-core/tests/common/daemon_cli.rs"]
+mod daemon_cli;
+
+use std::process::Output;
 
 /// Runs the built `mesos-agent` with `args` and no `MESOS_*` variables.
 fn run(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mesos-agent"));
-    command.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("MESOS_") {
-            command.env_remove(name);
-        }
-    }
-    command.output().expect("mesos-agent runs")
+    daemon_cli::run(env!("CARGO_BIN_EXE_mesos-agent"), args, &[])
 }
 
 fn stderr(output: &Output) -> String {

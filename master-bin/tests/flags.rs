@@ -1,18 +1,13 @@
 //! The `mesos-master` binary's flag handling, end to end: exit codes and where messages go.
 
+#[path = "../../mesos-core/tests/common/daemon_cli.rs"]
+mod daemon_cli;
+
 use std::process::{Command, Output};
 
 /// Runs the built `mesos-master` with `args` and only the `MESOS_*` variables in `env`.
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mesos-master"));
-    command.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("MESOS_") {
-            command.env_remove(name);
-        }
-    }
-    command.envs(env.iter().copied());
-    command.output().expect("mesos-master runs")
+    daemon_cli::run(env!("CARGO_BIN_EXE_mesos-master"), args, env)
 }
 
 /// The process' stderr as text.
