@@ -9,7 +9,10 @@
 //! callbacks included, without blocking on the agent.
 //!
 //! As in Mesos:
-//! - a SHUTDOWN event calls [`Executor::shutdown`], then the driver stops;
+//! - a SHUTDOWN event calls [`Executor::shutdown`], then the driver stops; a driver made
+//!   by [`ExecutorDriver::new`] (this process is the executor an agent started) then ends
+//!   the process, and the process group it leads (its tasks), if it has not exited within
+//!   `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD`;
 //! - an ERROR event calls [`Executor::error`], then the driver aborts;
 //! - when the stream breaks and the framework checkpoints, [`Executor::disconnected`] is
 //!   called while the driver re-subscribes, and [`Executor::reregistered`] when the
@@ -120,6 +123,8 @@ struct Shared {
 
 struct Inner {
     env: ExecutorEnvironment,
+    /// End the process when the executor outlives the shutdown grace period.
+    ends_process: bool,
     shared: Mutex<Shared>,
     changed: Condvar,
 }
@@ -141,19 +146,25 @@ impl std::fmt::Debug for ExecutorDriver {
 
 impl ExecutorDriver {
     /// A driver for `executor`, configured by the `MESOS_*` environment of this process
-    /// (as the agent starts executors).
+    /// (as the agent starts executors). Once told to shut down, it ends this process (and
+    /// the process group it leads) if the executor has not exited within the environment's
+    /// shutdown grace period, as Mesos' driver does.
     pub fn new(executor: impl Executor) -> Result<ExecutorDriver, DriverError> {
-        Ok(ExecutorDriver::with_environment(
-            executor,
-            ExecutorEnvironment::from_process()?,
-        ))
+        let mut driver =
+            ExecutorDriver::with_environment(executor, ExecutorEnvironment::from_process()?);
+        if let Some(inner) = Arc::get_mut(&mut driver.inner) {
+            inner.ends_process = true;
+        }
+        Ok(driver)
     }
 
-    /// A driver for `executor` configured by `env`.
+    /// A driver for `executor` configured by `env`, for an executor embedded in a process
+    /// that is not only the executor: it never ends the process.
     pub fn with_environment(executor: impl Executor, env: ExecutorEnvironment) -> ExecutorDriver {
         ExecutorDriver {
             inner: Arc::new(Inner {
                 env,
+                ends_process: false,
                 shared: Mutex::new(Shared {
                     status: Status::DriverNotStarted,
                     executor: Some(Box::new(executor)),
@@ -370,6 +381,9 @@ impl ExecutorDriver {
             Callback::Kill(task_id) => executor.kill_task(self, &task_id),
             Callback::Message(data) => executor.framework_message(self, &data),
             Callback::Shutdown => {
+                if self.inner.ends_process {
+                    end_process_after(self.inner.env.shutdown_grace_period.as_std());
+                }
                 executor.shutdown(self);
                 self.stop();
             }
@@ -590,6 +604,26 @@ impl EventLoop {
         if let Err(sync_mpsc::SendError(Callback::Error(message))) = self.callbacks.send(call) {
             self.driver.abort_because(message);
         }
+    }
+}
+
+/// Ends this process `grace` from now, unless it has exited by then: SIGKILL to the
+/// process group it leads (the executor and its tasks), then exit, as Mesos' executor
+/// driver does after the shutdown grace period.
+fn end_process_after(grace: std::time::Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("executor-shutdown-grace".into())
+        .spawn(move || {
+            std::thread::sleep(grace);
+            tracing::warn!("the executor did not exit within {grace:?} of its shutdown; ending it");
+            let group = nix::unistd::getpgrp();
+            if group == nix::unistd::getpid() {
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+            }
+            std::process::exit(255);
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot watch the shutdown grace period: {e}");
     }
 }
 
@@ -935,5 +969,98 @@ mod tests {
             names,
             ["registered", "launch_task", "disconnected", "shutdown"]
         );
+    }
+
+    /// An executor whose shutdown starts a "task" (`sleep`), prints its pid and never
+    /// returns.
+    struct Hanging;
+
+    impl Executor for Hanging {
+        fn launch_task(&mut self, _: &ExecutorDriver, _: TaskInfo) {}
+        fn kill_task(&mut self, _: &ExecutorDriver, _: &TaskId) {}
+        fn shutdown(&mut self, _: &ExecutorDriver) {
+            let task = std::process::Command::new("sleep")
+                .arg("600")
+                .spawn()
+                .expect("sleep starts");
+            println!("task pid {}", task.id());
+            loop {
+                std::thread::sleep(Duration::from_secs(60));
+            }
+        }
+    }
+
+    /// Set in the child process the test below starts as the executor.
+    const HANGING_CHILD: &str = "MESOS_TEST_HANGING_EXECUTOR";
+
+    #[test]
+    fn an_executor_outliving_its_shutdown_grace_period_is_ended_with_its_tasks() {
+        if std::env::var_os(HANGING_CHILD).is_some() {
+            let driver = ExecutorDriver::new(Hanging).expect("the executor environment");
+            driver.run();
+            return;
+        }
+        // This test binary, re-run as the executor in a process group of its own.
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let (calls, _received) = sync_mpsc::channel();
+        let endpoint = fake_agent_closing_first(calls, true);
+        let started = std::time::Instant::now();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "executor::driver::tests::an_executor_outliving_its_shutdown_grace_period_is_ended_with_its_tasks",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(HANGING_CHILD, "1")
+            .env("MESOS_AGENT_ENDPOINT", &endpoint)
+            .env("MESOS_FRAMEWORK_ID", "framework")
+            .env("MESOS_EXECUTOR_ID", "executor")
+            .env("MESOS_DIRECTORY", "/tmp")
+            .env("MESOS_SUBSCRIPTION_BACKOFF_MAX", "100ms")
+            .env("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "1secs")
+            .stdout(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("the executor process starts");
+        let pid = child.id();
+        let (done, exited) = sync_mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(child.wait_with_output());
+        });
+        let Ok(output) = exited.recv_timeout(Duration::from_secs(30)) else {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            panic!("the executor outlived its shutdown grace period by 29 s");
+        };
+        let output = output.expect("the executor's output");
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "ended before the grace period"
+        );
+        assert!(
+            output.status.signal() == Some(9) || output.status.code() == Some(255),
+            "{:?}",
+            output.status
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let task: i32 = stdout
+            .split("task pid ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("no task pid in {stdout:?}"));
+        let gone = (0..100).any(|_| {
+            let alive = std::fs::read_to_string(format!("/proc/{task}/stat"))
+                .map(|stat| !stat.contains(") Z "))
+                .unwrap_or(false);
+            if alive {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            !alive
+        });
+        assert!(gone, "the executor's task {task} survived it");
     }
 }
