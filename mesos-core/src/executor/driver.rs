@@ -978,6 +978,10 @@ mod tests {
     impl Executor for Hanging {
         fn launch_task(&mut self, _: &ExecutorDriver, _: TaskInfo) {}
         fn kill_task(&mut self, _: &ExecutorDriver, _: &TaskId) {}
+        #[expect(
+            clippy::zombie_processes,
+            reason = "the task must outlive the executor: the test checks the grace period ends both"
+        )]
         fn shutdown(&mut self, _: &ExecutorDriver) {
             let task = std::process::Command::new("sleep")
                 .arg("600")
