@@ -48,6 +48,10 @@ pub enum CheckpointError {
 pub struct RunRecord {
     /// The container's first process (the executor).
     pub pid: i32,
+    /// That process' start time (`/proc/<pid>/stat`): a recovered pid is the executor only
+    /// if it matches. Absent in records an older agent wrote.
+    #[serde(default)]
+    pub start_time: Option<u64>,
     /// Whether the executor is the built-in command executor.
     pub command_executor: bool,
     /// Whether the framework checkpoints: only then is the container kept on recovery.
@@ -314,6 +318,7 @@ mod tests {
         };
         let run = RunRecord {
             pid: 42,
+            start_time: Some(7),
             command_executor: false,
             checkpoint: true,
             cpus: Some(0.5),
@@ -351,6 +356,7 @@ mod tests {
         let checkpoints = Checkpoints::new(work.path(), "S1");
         let run = RunRecord {
             pid: 1,
+            start_time: None,
             command_executor: true,
             checkpoint: false,
             cpus: None,
@@ -362,5 +368,13 @@ mod tests {
         std::fs::write(&path, b"{not json").unwrap();
         let err = checkpoints.recover().unwrap_err();
         assert!(err.to_string().contains("run.json"), "{err}");
+    }
+
+    #[test]
+    fn a_run_an_older_agent_recorded_without_a_start_time_is_read() {
+        let old =
+            r#"{"pid":5,"command_executor":true,"checkpoint":true,"cpus":null,"mem_bytes":null}"#;
+        let run: RunRecord = serde_json::from_str(old).unwrap();
+        assert_eq!((run.pid, run.start_time), (5, None));
     }
 }

@@ -195,9 +195,14 @@ pub trait Launcher: Send + Sync + std::fmt::Debug {
     fn pid(&self, container: &str) -> Option<i32>;
 
     /// Takes charge again of a container launched before the agent restarted, whose first
-    /// process is `pid`: it can then be waited for (its status is
-    /// [`ExitStatus::Unknown`]) and destroyed like any other.
-    fn recover(&self, container: &str, pid: i32) -> Result<(), LaunchError>;
+    /// process is `pid` (started at `start_time`, when known): it can then be waited for
+    /// (its status is [`ExitStatus::Unknown`]) and destroyed like any other.
+    fn recover(
+        &self,
+        container: &str,
+        pid: i32,
+        start_time: Option<u64>,
+    ) -> Result<(), LaunchError>;
 }
 
 /// How long destroy waits for processes to die.
@@ -209,6 +214,8 @@ struct Child {
     status: Option<ExitStatus>,
     /// Recovered after a restart: not our child, so it is watched through `/proc`.
     adopted: bool,
+    /// Recovered, but the pid is now another process': nothing of its session is touched.
+    stranger: bool,
 }
 
 /// State shared by both launchers: the container's processes, and how to fork them.
@@ -267,6 +274,7 @@ impl Core {
                 pid: forked.0,
                 status: None,
                 adopted: false,
+                stranger: false,
             },
         );
         let forked = Forked {
@@ -287,27 +295,28 @@ impl Core {
         Ok(forked)
     }
 
-    fn adopt(&self, container: &str, pid: i32) -> Result<(), LaunchError> {
+    fn adopt(&self, container: &str, pid: i32, start_time: Option<u64>) -> Result<(), LaunchError> {
         let mut children = self.children();
         if children.contains_key(container) {
             return Err(LaunchError::Duplicate {
                 container: container.to_string(),
             });
         }
-        // The process must still be the container's: alive and leading the session it
-        // created. A pid reused by another process is not touched; the container counts as
-        // ended.
-        let ours = super::procfs::is_running(pid)
-            && super::procfs::read_stat(pid)
-                .ok()
-                .flatten()
-                .is_some_and(|stat| stat.session == pid);
+        // The process must still be the container's: alive, leading the session it
+        // created, and started when the checkpoint says. A pid reused by another process
+        // is not touched; the container counts as ended.
+        let stat = super::procfs::read_stat(pid).ok().flatten();
+        let stranger = stat.is_some_and(|stat| {
+            stat.session != pid || start_time.is_some_and(|t| t != stat.start_time)
+        });
+        let ours = !stranger && stat.is_some() && super::procfs::is_running(pid);
         children.insert(
             container.to_string(),
             Child {
                 pid,
                 status: (!ours).then_some(ExitStatus::Unknown),
                 adopted: true,
+                stranger,
             },
         );
         Ok(())
@@ -387,10 +396,11 @@ impl Core {
             }
         }
         let pid = Pid::from_raw(child.pid);
-        if !self.namespaces && cgroup.is_none() {
+        if !self.namespaces && cgroup.is_none() && !child.stranger {
             // Without a cgroup or a pid namespace the container is its session (the child
             // called setsid): every process group in it, e.g. a task an executor put in a
-            // group of its own.
+            // group of its own. Not when the pid now names another process: that session
+            // is a stranger's.
             for member in super::procfs::session_members(child.pid).unwrap_or_default() {
                 let _ = kill(Pid::from_raw(member), Signal::SIGKILL);
             }
@@ -900,8 +910,13 @@ macro_rules! delegate_launcher {
             fn pid(&self, container: &str) -> Option<i32> {
                 self.core.children().get(container).map(|c| c.pid)
             }
-            fn recover(&self, container: &str, pid: i32) -> Result<(), LaunchError> {
-                self.core.adopt(container, pid)
+            fn recover(
+                &self,
+                container: &str,
+                pid: i32,
+                start_time: Option<u64>,
+            ) -> Result<(), LaunchError> {
+                self.core.adopt(container, pid, start_time)
             }
         }
     };

@@ -265,13 +265,16 @@ impl Containerizer {
     }
 
     /// Takes charge again of container `id`, launched with `limits` before the agent
-    /// restarted, whose first process is `pid`: afterwards it is known to
-    /// [`Containerizer::usage`], [`Containerizer::limitations`] and
-    /// [`Containerizer::destroy`] as if this containerizer had launched it.
+    /// restarted, whose first process is `pid` (started at `start_time`, when the
+    /// checkpoint has it; another process under a reused pid makes the container count as
+    /// ended): afterwards it is known to [`Containerizer::usage`],
+    /// [`Containerizer::limitations`] and [`Containerizer::destroy`] as if this
+    /// containerizer had launched it.
     pub fn recover(
         &self,
         id: &str,
         pid: i32,
+        start_time: Option<u64>,
         limits: &ResourceLimits,
     ) -> Result<(), ContainerizerError> {
         validate_container_id(id)?;
@@ -280,7 +283,7 @@ impl Containerizer {
         }
         let result = self
             .launcher
-            .recover(id, pid)
+            .recover(id, pid, start_time)
             .map_err(ContainerizerError::from)
             .and_then(|()| {
                 self.isolators
@@ -414,12 +417,54 @@ mod tests {
             .expect("sleep runs");
         let c = Containerizer::from_config(&ContainerizerConfig::default()).unwrap();
         let pid = stranger.id() as i32;
-        c.recover("recovered", pid, &ResourceLimits::default())
+        c.recover("recovered", pid, None, &ResourceLimits::default())
             .unwrap();
         assert_eq!(
             c.wait("recovered", None).unwrap(),
             Some(ExitStatus::Unknown),
             "a stranger's pid counts as the container having ended"
+        );
+        c.destroy("recovered").unwrap();
+        let alive = stranger.try_wait().unwrap().is_none();
+        let _ = stranger.kill();
+        let _ = stranger.wait();
+        assert!(
+            alive,
+            "destroying the recovered container killed a stranger"
+        );
+    }
+
+    #[test]
+    fn a_recovered_session_leader_started_at_another_time_is_left_alone() {
+        // A session leader, as a container's first process is, but not the process the
+        // checkpoint recorded: its start time differs (the pid was reused).
+        let mut stranger = std::process::Command::new("setsid")
+            .args(["sleep", "100"])
+            .spawn()
+            .expect("setsid sleep runs");
+        let pid = stranger.id() as i32;
+        let started = (0..100)
+            .find_map(|_| {
+                let stat = procfs::read_stat(pid).ok().flatten()?;
+                if stat.session == pid {
+                    return Some(stat.start_time);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                None
+            })
+            .expect("the stranger leads its session");
+        let c = Containerizer::from_config(&ContainerizerConfig::default()).unwrap();
+        c.recover(
+            "recovered",
+            pid,
+            Some(started + 1),
+            &ResourceLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.wait("recovered", None).unwrap(),
+            Some(ExitStatus::Unknown),
+            "another start time counts as the container having ended"
         );
         c.destroy("recovered").unwrap();
         let alive = stranger.try_wait().unwrap().is_none();

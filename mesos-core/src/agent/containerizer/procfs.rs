@@ -22,6 +22,9 @@ pub struct ProcStat {
     pub num_threads: u64,
     /// Resident set size, pages.
     pub rss_pages: u64,
+    /// When the process started, clock ticks after boot: with the pid, it names one
+    /// process for good (a pid is reused, a pid and start time are not).
+    pub start_time: u64,
 }
 
 /// Parses the content of `/proc/<pid>/stat`. The command name may contain spaces and
@@ -41,6 +44,7 @@ pub fn parse_stat(text: &str) -> Option<ProcStat> {
         stime: field(15)? as u64,
         num_threads: field(20)? as u64,
         rss_pages: field(24)?.max(0) as u64,
+        start_time: field(22)? as u64,
     })
 }
 

@@ -390,6 +390,10 @@ impl AgentState {
                 let command_executor = executor.command_executor;
                 let run = RunRecord {
                     pid,
+                    start_time: crate::agent::containerizer::procfs::read_stat(pid)
+                        .ok()
+                        .flatten()
+                        .map(|stat| stat.start_time),
                     command_executor,
                     checkpoint: self.checkpointing(framework_id),
                     cpus: limits.cpus,

@@ -26,10 +26,12 @@ impl AgentState {
                 mem_bytes: run.run.mem_bytes,
                 pids: None,
             };
-            if let Err(e) = self
-                .containerizer
-                .recover(&run.container_id, run.run.pid, &limits)
-            {
+            if let Err(e) = self.containerizer.recover(
+                &run.container_id,
+                run.run.pid,
+                run.run.start_time,
+                &limits,
+            ) {
                 tracing::error!("cannot recover container {}: {e}", run.container_id);
                 continue;
             }
