@@ -124,12 +124,10 @@ async fn master_with_agent() -> (Master, SimulatedAgent) {
     (master, agent)
 }
 
-#[test]
-fn over_http_the_scheduler_subscribes_gets_offers_and_reconnects() {
-    let rt = runtime();
-    let (master, _agent) = rt.block_on(master_with_agent());
+/// The library over HTTP at `master`, with a scheduler that subscribes when connected.
+fn connect(master: &str) -> (Mesos, Receiver<Seen>) {
     let (tx, seen) = channel();
-    let detector = detector_for(&master.addr().to_string()).expect("detector");
+    let detector = detector_for(master).expect("detector");
     let mesos = Mesos::connect(
         detector,
         Recorder {
@@ -138,6 +136,14 @@ fn over_http_the_scheduler_subscribes_gets_offers_and_reconnects() {
         },
     )
     .expect("library starts");
+    (mesos, seen)
+}
+
+#[test]
+fn over_http_the_scheduler_subscribes_gets_offers_and_reconnects() {
+    let rt = runtime();
+    let (master, _agent) = rt.block_on(master_with_agent());
+    let (mesos, seen) = connect(&master.addr().to_string());
     connected(&seen);
     let subscribed = event_of(&seen, event::Type::Subscribed);
     let framework_id: FrameworkId = subscribed.subscribed.expect("subscribed").framework_id;
@@ -203,16 +209,7 @@ fn over_a_session_subscribed_waits_for_the_schedulers_subscribe() {
 
 #[test]
 fn an_unreachable_master_is_a_disconnection_retried_until_closed() {
-    let detector = detector_for("127.0.0.1:1").expect("detector");
-    let (tx, seen) = channel();
-    let mesos = Mesos::connect(
-        detector,
-        Recorder {
-            seen: tx,
-            subscribe_on_connect: true,
-        },
-    )
-    .expect("library starts");
+    let (mesos, seen) = connect("127.0.0.1:1");
     // A standalone master is "connected" at once; its SUBSCRIBE fails to connect, which is
     // a lost master: disconnected, then connected again after a backoff.
     connected(&seen);

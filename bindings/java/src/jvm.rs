@@ -508,6 +508,25 @@ pub fn with_driver<'local, T>(
     })
 }
 
+/// A native driver a Java driver object holds in `__driver`.
+pub trait NativeDriver {
+    /// Stops it for good (the Java object is being finalized).
+    fn abort(&self);
+}
+
+/// The body of a driver class's `finalize()`: aborts the native driver `T` in `__driver`
+/// and frees it.
+pub fn finalize_driver<T: NativeDriver>(env: &mut JNIEnv<'_>, this: &JObject<'_>) {
+    native(env, (), |env| {
+        // SAFETY: `finalize` runs once nothing else can call the object's methods, and each
+        // driver class's `initialize` stores its own `T`.
+        if let Some(driver) = unsafe { take_native::<T>(env, this, DRIVER_FIELD)? } {
+            driver.abort();
+        }
+        Ok(())
+    })
+}
+
 /// Defines native methods of a driver class that return a `Protos.Status`: each
 /// `fn Symbol(arguments) => |env, driver| body;` becomes the JNI function `Symbol` of
 /// `(env, this, arguments)`, running the closure through [`with_driver`].

@@ -204,20 +204,19 @@ pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_initialize<'lo
     })
 }
 
+impl jvm::NativeDriver for V0SchedulerDriver {
+    fn abort(&self) {
+        self.driver().abort();
+    }
+}
+
 /// `protected native void finalize()`: aborts the driver and frees it.
 #[no_mangle]
 pub extern "system" fn Java_org_apache_mesos_MesosSchedulerDriver_finalize<'local>(
     mut env: JNIEnv<'local>,
     this: JObject<'local>,
 ) {
-    native(&mut env, (), |env| {
-        // SAFETY: `finalize` runs once nothing else can call the driver's methods.
-        let driver = unsafe { jvm::take_native::<V0SchedulerDriver>(env, &this, DRIVER_FIELD)? };
-        if let Some(driver) = driver {
-            driver.driver().abort();
-        }
-        Ok(())
-    })
+    jvm::finalize_driver::<V0SchedulerDriver>(&mut env, &this);
 }
 
 status_natives! {
