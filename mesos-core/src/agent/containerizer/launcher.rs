@@ -419,8 +419,9 @@ impl Core {
                     });
                 }
             }
-        } else if !self.namespaces {
-            // The leader is gone but other members of its group may live on.
+        } else if !self.namespaces && !child.stranger {
+            // The leader is gone but other members of its group may live on (unless the
+            // pid is now another process', whose group this is).
             let _ = killpg(pid, Signal::SIGKILL);
         }
         let status = match self.wait(container, Some(DESTROY_TIMEOUT)) {

@@ -425,6 +425,8 @@ mod tests {
             "a stranger's pid counts as the container having ended"
         );
         c.destroy("recovered").unwrap();
+        // A SIGKILL sent by destroy would have ended the stranger by now.
+        std::thread::sleep(std::time::Duration::from_millis(200));
         let alive = stranger.try_wait().unwrap().is_none();
         let _ = stranger.kill();
         let _ = stranger.wait();
@@ -438,10 +440,18 @@ mod tests {
     fn a_recovered_session_leader_started_at_another_time_is_left_alone() {
         // A session leader, as a container's first process is, but not the process the
         // checkpoint recorded: its start time differs (the pid was reused).
-        let mut stranger = std::process::Command::new("setsid")
-            .args(["sleep", "100"])
-            .spawn()
-            .expect("setsid sleep runs");
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new("sleep");
+        command.arg("100");
+        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setsid()
+                    .map(drop)
+                    .map_err(std::io::Error::from)
+            });
+        }
+        let mut stranger = command.spawn().expect("sleep runs");
         let pid = stranger.id() as i32;
         let started = (0..100)
             .find_map(|_| {
@@ -467,6 +477,8 @@ mod tests {
             "another start time counts as the container having ended"
         );
         c.destroy("recovered").unwrap();
+        // A SIGKILL sent by destroy would have ended the stranger by now.
+        std::thread::sleep(std::time::Duration::from_millis(200));
         let alive = stranger.try_wait().unwrap().is_none();
         let _ = stranger.kill();
         let _ = stranger.wait();
