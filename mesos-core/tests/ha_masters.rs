@@ -1,7 +1,8 @@
 //! Three masters contending in a real ZooKeeper, in this process: one leads, the others
 //! answer as Mesos' standby masters do (307 to the leader, /master/redirect), an agent
 //! and a scheduler driver given `zk://` find the leader, and when the leader goes the next
-//! is elected and both follow it.
+//! is elected and both follow it. With the registry in ZooKeeper, a new leader knows the
+//! old leader's agents, and a leader whose registry another master took over stops.
 
 #[allow(dead_code)]
 mod agent_support;
@@ -15,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use common::zookeeper::zookeeper_or_skip;
 use mesos_core::ha::ZkUrl;
-use mesos_core::master::{Master, MasterOptions};
+use mesos_core::master::{Master, MasterOptions, RegistryStore};
 use mesos_core::proto::mesos::v1::{FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
+use mesos_core::registry::{Registry, ZkRegistry, ZkRegistryOptions};
 use mesos_core::scheduler::{Scheduler, SchedulerDriver};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -48,17 +50,40 @@ impl Scheduler for Listener {
 }
 
 async fn masters(url: &ZkUrl, count: usize) -> Vec<Master> {
+    masters_with(url, count, |_| {}).await
+}
+
+/// `count` masters contending at `url`, their options changed by `configure`.
+async fn masters_with(
+    url: &ZkUrl,
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> Vec<Master> {
     let mut masters = Vec::new();
     for _ in 0..count {
-        let options = MasterOptions {
+        let mut options = MasterOptions {
             zk: Some(url.clone()),
             zk_session_timeout: Duration::from_secs(3),
             allocation_interval: Duration::from_millis(100),
             ..Default::default()
         };
+        configure(&mut options);
         masters.push(Master::start(options).await.expect("master starts"));
     }
     masters
+}
+
+/// `GET <master><path>` as JSON.
+async fn get_json(master: &Master, path: &str) -> serde_json::Value {
+    no_redirects()
+        .get(format!("http://{}{path}", master.addr()))
+        .send()
+        .await
+        .expect("request")
+        .bytes()
+        .await
+        .map(|body| serde_json::from_slice(&body).expect("JSON"))
+        .expect("body")
 }
 
 /// The index of the one leading master, once exactly one leads.
@@ -195,4 +220,80 @@ async fn standbys_redirect_and_everyone_follows_a_new_leader() {
     for master in masters {
         master.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_leader_recovers_the_old_leaders_agents_from_the_zookeeper_registry() {
+    let Some(zk) = zookeeper_or_skip() else {
+        return;
+    };
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let mut masters = masters_with(&url, 2, |options| {
+        options.registry = RegistryStore::ZooKeeper(url.clone());
+        options.agent_reregister_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let first = leader(&masters).await;
+    let agent = master_support::agent(masters[first].addr(), "zk-agent", "cpus:1;mem:128").await;
+    let id = agent.id().to_string();
+    // The agent goes with the old leader: it will not reregister with the new one.
+    drop(agent);
+    masters.remove(first).stop().await;
+
+    let new = &masters[leader(&masters).await];
+    let slaves = get_json(new, "/master/slaves").await;
+    let recovered: Vec<&str> = slaves["recovered_slaves"]
+        .as_array()
+        .expect("recovered_slaves")
+        .iter()
+        .filter_map(|agent| agent["id"].as_str())
+        .collect();
+    assert_eq!(recovered, [id.as_str()], "{slaves}");
+    // After --agent_reregister_timeout the agent that did not return is unreachable.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = get_json(new, "/master/state").await;
+        if state["unreachable_slaves"] == 1.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not marked unreachable: {state}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for master in masters {
+        master.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_whose_registry_another_master_took_over_stops_leading() {
+    let Some(zk) = zookeeper_or_skip() else {
+        return;
+    };
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let mut masters = masters_with(&url, 1, |options| {
+        options.registry = RegistryStore::ZooKeeper(url.clone());
+    })
+    .await;
+    leader(&masters).await;
+    // Another registry recovers, and so claims, the registry behind the leader's back.
+    let mut usurper = ZkRegistry::open(&url, ZkRegistryOptions::default()).expect("open");
+    let state = usurper.recover().expect("recover");
+    assert!(state.master.is_some(), "the leader recorded its MasterInfo");
+
+    let master = masters.remove(0);
+    let answer = no_redirects()
+        .post(format!("http://{}/api/v1", master.addr()))
+        .header("content-type", "application/json")
+        .body(r#"{"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"dev","weight":2.0}]}}"#)
+        .send()
+        .await
+        .expect("UPDATE_WEIGHTS");
+    assert_eq!(answer.status(), 503, "the write was refused");
+    let reason = tokio::time::timeout(WAIT, master.leadership_lost())
+        .await
+        .expect("the master stops leading");
+    assert!(reason.contains("taken over"), "{reason}");
+    assert!(!master.is_leading());
+    assert!(usurper.recover().expect("state").weights.is_empty());
+    master.stop().await;
 }

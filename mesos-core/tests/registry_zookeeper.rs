@@ -306,33 +306,20 @@ async fn corrupt_nodes_are_clear_errors_and_stay_untouched() {
     let chunk = good[1].0.clone();
 
     let recover = || ZkRegistry::open(&url, options()).and_then(|mut r| r.recover());
-    let damages: Vec<(&str, Box<dyn Fn() -> (String, Option<Vec<u8>>)>)> = vec![
-        (
-            "a chunk of garbage",
-            Box::new(|| (chunk.clone(), Some(b"garbage".to_vec()))),
-        ),
-        ("a missing chunk", Box::new(|| (chunk.clone(), None))),
-        (
-            "a garbage manifest",
-            Box::new(|| (root.clone(), Some(b"{\"nope\"".to_vec()))),
-        ),
-        (
-            "a manifest of another format",
-            Box::new(|| {
-                (
-                    root.clone(),
-                    Some(br#"{"format":"x","generation":1,"shards":[]}"#.to_vec()),
-                )
-            }),
-        ),
+    let other_format = br#"{"format":"x","generation":1,"shards":[]}"#.to_vec();
+    // What is damaged, which node, and its new data (`None`: deleted).
+    let damages = [
+        ("a chunk of garbage", &chunk, Some(b"garbage".to_vec())),
+        ("a missing chunk", &chunk, None),
+        ("a garbage manifest", &root, Some(b"{\"nope\"".to_vec())),
+        ("a manifest of another format", &root, Some(other_format)),
     ];
-    for (what, damage) in damages {
-        let (path, data) = damage();
+    for (what, path, data) in damages {
         match &data {
             Some(data) => {
-                client.set_data(&path, data, None).await.expect("damage");
+                client.set_data(path, data, None).await.expect("damage");
             }
-            None => client.delete(&path, None).await.expect("delete"),
+            None => client.delete(path, None).await.expect("delete"),
         }
         let damaged = snapshot(&client, &root).await;
         let error = recover().expect_err(what);
@@ -347,18 +334,18 @@ async fn corrupt_nodes_are_clear_errors_and_stay_untouched() {
             "{what}: left untouched"
         );
         // Repair, for the next damage.
-        let original = good.iter().find(|(p, _, _)| *p == path).expect("original");
+        let original = good.iter().find(|(p, _, _)| p == path).expect("original");
         match data {
             Some(_) => {
                 client
-                    .set_data(&path, &original.1, None)
+                    .set_data(path, &original.1, None)
                     .await
                     .expect("repair");
             }
             None => {
                 let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
                 client
-                    .create(&path, &original.1, &options)
+                    .create(path, &original.1, &options)
                     .await
                     .expect("recreate");
             }

@@ -329,7 +329,7 @@ enum Read {
     /// No manifest node yet.
     Missing,
     /// The manifest, its version and the state it names.
-    Found(Manifest, i32, RegistryState),
+    Found(Box<Open>),
     /// Another writer changed the registry while it was read: read again.
     Raced,
 }
@@ -519,7 +519,11 @@ impl ZkRegistry {
             self.merge_shard(&mut state, &manifest, index, &bytes)
                 .map_err(|reason| self.corrupt(&node, reason))?;
         }
-        Ok(Read::Found(manifest, stat.version, state))
+        Ok(Read::Found(Box::new(Open {
+            state,
+            manifest,
+            version: stat.version,
+        })))
     }
 
     /// The manifest node's current version, `None` if it is gone.
@@ -714,8 +718,12 @@ impl ZkRegistry {
     /// Recovery: read (creating an empty registry if there is none), then claim.
     fn load(&self) -> Result<Open, RegistryError> {
         for attempt in 1..=RECOVER_ATTEMPTS {
-            let (mut manifest, version, state) = match self.read()? {
-                Read::Found(manifest, version, state) => (manifest, version, state),
+            let Open {
+                state,
+                mut manifest,
+                version,
+            } = match self.read()? {
+                Read::Found(open) => *open,
                 Read::Raced => continue,
                 Read::Missing => {
                     let manifest = Manifest::empty(self.options.agent_shards);
