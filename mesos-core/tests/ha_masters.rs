@@ -14,7 +14,7 @@ mod master_support;
 use std::sync::mpsc::{channel, Sender};
 use std::time::{Duration, Instant};
 
-use common::zookeeper::zookeeper_or_skip;
+use common::zookeeper::{zookeeper_or_skip, ZooKeeper};
 use mesos_core::ha::ZkUrl;
 use mesos_core::master::{Master, MasterOptions, RegistryStore};
 use mesos_core::proto::mesos::v1::{FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
@@ -71,6 +71,22 @@ async fn masters_with(
         masters.push(Master::start(options).await.expect("master starts"));
     }
     masters
+}
+
+/// A ZooKeeper server and `count` masters on it keeping their registry there, their
+/// options changed by `configure`; `None` when the test is skipped.
+async fn masters_on_zookeeper_registry(
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> Option<(ZooKeeper, ZkUrl, Vec<Master>)> {
+    let zk = zookeeper_or_skip()?;
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let masters = masters_with(&url, count, |options| {
+        options.registry = RegistryStore::ZooKeeper(url.clone());
+        configure(options);
+    })
+    .await;
+    Some((zk, url, masters))
 }
 
 /// `GET <master><path>` as JSON.
@@ -224,15 +240,13 @@ async fn standbys_redirect_and_everyone_follows_a_new_leader() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_leader_recovers_the_old_leaders_agents_from_the_zookeeper_registry() {
-    let Some(zk) = zookeeper_or_skip() else {
-        return;
-    };
-    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
-    let mut masters = masters_with(&url, 2, |options| {
-        options.registry = RegistryStore::ZooKeeper(url.clone());
+    let Some((_zk, _, mut masters)) = masters_on_zookeeper_registry(2, |options| {
         options.agent_reregister_timeout = Duration::from_secs(2);
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let first = leader(&masters).await;
     let agent = master_support::agent(masters[first].addr(), "zk-agent", "cpus:1;mem:128").await;
     let id = agent.id().to_string();
@@ -266,14 +280,9 @@ async fn a_new_leader_recovers_the_old_leaders_agents_from_the_zookeeper_registr
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_leader_whose_registry_another_master_took_over_stops_leading() {
-    let Some(zk) = zookeeper_or_skip() else {
+    let Some((_zk, url, mut masters)) = masters_on_zookeeper_registry(1, |_| {}).await else {
         return;
     };
-    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
-    let mut masters = masters_with(&url, 1, |options| {
-        options.registry = RegistryStore::ZooKeeper(url.clone());
-    })
-    .await;
     leader(&masters).await;
     // Another registry recovers, and so claims, the registry behind the leader's back.
     let mut usurper = ZkRegistry::open(&url, ZkRegistryOptions::default()).expect("open");

@@ -47,8 +47,11 @@ fn at(nanoseconds: i64) -> TimeInfo {
     TimeInfo { nanoseconds }
 }
 
-fn url(zk: &ZooKeeper, path: &str) -> ZkUrl {
-    ZkUrl::parse(&zk.url(path)).expect("valid url")
+/// A ZooKeeper server and the URL of `path` on it, or `None` (the test is skipped).
+fn zookeeper_at(path: &str) -> Option<(ZooKeeper, ZkUrl)> {
+    let zk = zookeeper_or_skip()?;
+    let url = ZkUrl::parse(&zk.url(path)).expect("valid url");
+    Some((zk, url))
 }
 
 fn options() -> ZkRegistryOptions {
@@ -93,10 +96,8 @@ fn every_kind_of_state() -> Vec<Vec<Operation>> {
         },
     };
     let master = MasterInfo {
-        id: "master-1".into(),
-        ip: 0x0100_007f,
+        id: "zk-leader".into(),
         port: 5050,
-        hostname: Some("localhost".into()),
         ..Default::default()
     };
     vec![
@@ -144,10 +145,9 @@ async fn raw_client(zk: &ZooKeeper) -> zk::Client {
 
 #[test]
 fn every_kind_of_state_survives_a_reopen_by_another_instance() {
-    let Some(zk) = zookeeper_or_skip() else {
+    let Some((_zk, url)) = zookeeper_at("/mesos/roundtrip") else {
         return;
     };
-    let url = url(&zk, "/mesos/roundtrip");
     let (mut first, state) = recovered(&url, options());
     assert_eq!(state, RegistryState::default(), "a new registry is empty");
     let batches = every_kind_of_state();
@@ -176,10 +176,9 @@ fn every_kind_of_state_survives_a_reopen_by_another_instance() {
 #[test]
 fn fifty_thousand_agents_recover_intact_and_a_write_rewrites_one_shard() {
     const AGENTS: usize = 50_000;
-    let Some(zk) = zookeeper_or_skip() else {
+    let Some((zk, url)) = zookeeper_at("/mesos/large") else {
         return;
     };
-    let url = url(&zk, "/mesos/large");
     // Small chunks, so that every shard takes several chunk nodes.
     let small_chunks = ZkRegistryOptions {
         chunk_bytes: 64 << 10,
@@ -247,10 +246,9 @@ fn fifty_thousand_agents_recover_intact_and_a_write_rewrites_one_shard() {
 
 #[test]
 fn a_deposed_registry_cannot_overwrite_its_successor() {
-    let Some(zk) = zookeeper_or_skip() else {
+    let Some((_zk, url)) = zookeeper_at("/mesos/deposed") else {
         return;
     };
-    let url = url(&zk, "/mesos/deposed");
     let (mut old, _) = recovered(&url, options());
     old.apply(vec![Operation::AdmitAgent(agent(1))])
         .expect("the first leader writes");
@@ -291,10 +289,9 @@ async fn snapshot(client: &zk::Client, root: &str) -> Vec<(String, Vec<u8>, i32)
 
 #[tokio::test(flavor = "multi_thread")]
 async fn corrupt_nodes_are_clear_errors_and_stay_untouched() {
-    let Some(zk) = zookeeper_or_skip() else {
+    let Some((zk, url)) = zookeeper_at("/mesos/corrupt") else {
         return;
     };
-    let url = url(&zk, "/mesos/corrupt");
     let root = ZkRegistry::node_of(&url);
     let (mut registry, _) = recovered(&url, options());
     registry
@@ -374,10 +371,10 @@ fn an_unreachable_ensemble_is_an_error_within_the_operation_timeout() {
     assert!(matches!(error, RegistryError::ZooKeeper { .. }), "{error}");
     assert!(started.elapsed() < timeout * 3, "{:?}", started.elapsed());
 
-    let Some(mut zk) = zookeeper_or_skip() else {
+    let Some((mut zk, url)) = zookeeper_at("/mesos/gone") else {
         return;
     };
-    let (mut registry, _) = recovered(&url(&zk, "/mesos/gone"), quick);
+    let (mut registry, _) = recovered(&url, quick);
     registry
         .apply(vec![Operation::AdmitAgent(agent(1))])
         .expect("write while ZooKeeper runs");

@@ -312,6 +312,14 @@ impl Drop for ZkRegistry {
     }
 }
 
+/// The client, the manifest node and the per-request timeout, owned by a future that runs
+/// on the private runtime.
+struct Target {
+    client: zk::Client,
+    root: String,
+    timeout: Duration,
+}
+
 /// What a manifest switch came to.
 enum Switch {
     /// The manifest now has this version.
@@ -386,6 +394,15 @@ impl ZkRegistry {
         })
     }
 
+    /// What a request on the private runtime needs, owned.
+    fn target(&self) -> Target {
+        Target {
+            client: self.client.clone(),
+            root: self.root.clone(),
+            timeout: self.options.operation_timeout,
+        }
+    }
+
     /// The manifest node's path.
     pub fn node(&self) -> &str {
         &self.root
@@ -444,13 +461,9 @@ impl ZkRegistry {
 
     /// Reads the manifest and the chunks it names, once.
     fn read(&self) -> Result<Read, RegistryError> {
-        let (client, root, timeout) = (
-            self.client.clone(),
-            self.root.clone(),
-            self.options.operation_timeout,
-        );
+        let target = self.target();
         let manifest = self.run(self.limit(1), async move {
-            timed(timeout, client.get_data(&root)).await
+            timed(target.timeout, target.client.get_data(&target.root)).await
         })?;
         let (data, stat) = match manifest {
             Ok(found) => found,
@@ -464,7 +477,11 @@ impl ZkRegistry {
             .iter()
             .flat_map(|shard| shard.chunks.iter().cloned())
             .collect();
-        let (client, root) = (self.client.clone(), self.root.clone());
+        let Target {
+            client,
+            root,
+            timeout,
+        } = self.target();
         let chunks = self.run(self.limit(names.len() / 64 + 2), async move {
             let reads: Vec<_> = names
                 .into_iter()
@@ -528,13 +545,9 @@ impl ZkRegistry {
 
     /// The manifest node's current version, `None` if it is gone.
     fn manifest_version(&self) -> Result<Option<i32>, RegistryError> {
-        let (client, root, timeout) = (
-            self.client.clone(),
-            self.root.clone(),
-            self.options.operation_timeout,
-        );
+        let target = self.target();
         self.run(self.limit(1), async move {
-            timed(timeout, client.check_stat(&root)).await
+            timed(target.timeout, target.client.check_stat(&target.root)).await
         })?
         .map(|stat| stat.map(|s| s.version))
         .map_err(|e| self.zk_error(format!("cannot read {}: {e}", self.root)))
@@ -595,11 +608,11 @@ impl ZkRegistry {
     /// Creates the manifest node with `manifest` (the registry is new); the version, or
     /// `None` if another registry created it first.
     fn create_manifest(&self, manifest: &Manifest) -> Result<Option<i32>, RegistryError> {
-        let (client, root, timeout) = (
-            self.client.clone(),
-            self.root.clone(),
-            self.options.operation_timeout,
-        );
+        let Target {
+            client,
+            root,
+            timeout,
+        } = self.target();
         let parent = root
             .rsplit_once('/')
             .map(|(parent, _)| parent.to_string())
@@ -622,11 +635,11 @@ impl ZkRegistry {
     /// Writes `chunks` (names and data), then sets the manifest to `manifest` if its version
     /// is still `version`. Deletes the new chunks again if the switch surely failed.
     fn switch(&self, chunks: Vec<(String, Vec<u8>)>, manifest: &Manifest, version: i32) -> Switch {
-        let (client, root, timeout) = (
-            self.client.clone(),
-            self.root.clone(),
-            self.options.operation_timeout,
-        );
+        let Target {
+            client,
+            root,
+            timeout,
+        } = self.target();
         let data = manifest.encode();
         let limit = self.limit(chunks.len() / 64 + 3);
         let switched = self.run(limit, async move {
@@ -674,11 +687,11 @@ impl ZkRegistry {
             return;
         }
         if let Some(runtime) = &self.runtime {
-            let (client, root, timeout) = (
-                self.client.clone(),
-                self.root.clone(),
-                self.options.operation_timeout,
-            );
+            let Target {
+                client,
+                root,
+                timeout,
+            } = self.target();
             runtime.spawn(async move { delete_all(&client, &root, names, timeout).await });
         }
     }
@@ -686,13 +699,9 @@ impl ZkRegistry {
     /// Deletes every child of the manifest node that `manifest` does not name: chunks of
     /// writes that never switched the manifest.
     fn delete_unnamed(&self, manifest: &Manifest) {
-        let (client, root, timeout) = (
-            self.client.clone(),
-            self.root.clone(),
-            self.options.operation_timeout,
-        );
+        let target = self.target();
         let children = self.run(self.limit(1), async move {
-            timed(timeout, client.list_children(&root)).await
+            timed(target.timeout, target.client.list_children(&target.root)).await
         });
         match children {
             Ok(Ok(children)) => {
