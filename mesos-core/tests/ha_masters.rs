@@ -80,13 +80,23 @@ async fn masters_on_zookeeper_registry(
     configure: impl Fn(&mut MasterOptions),
 ) -> Option<(ZooKeeper, ZkUrl, Vec<Master>)> {
     let zk = zookeeper_or_skip()?;
+    let (url, masters) = masters_on_zookeeper_registry_at(&zk, count, configure).await;
+    Some((zk, url, masters))
+}
+
+/// `count` masters on `zk` under `/mesos`, keeping their registry there.
+async fn masters_on_zookeeper_registry_at(
+    zk: &ZooKeeper,
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> (ZkUrl, Vec<Master>) {
     let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
     let masters = masters_with(&url, count, |options| {
         options.registry = RegistryStore::ZooKeeper(url.clone());
         configure(options);
     })
     .await;
-    Some((zk, url, masters))
+    (url, masters)
 }
 
 /// `GET <master><path>` as JSON.
@@ -304,5 +314,35 @@ async fn a_leader_whose_registry_another_master_took_over_stops_leading() {
     assert!(reason.contains("taken over"), "{reason}");
     assert!(!master.is_leading());
     assert!(usurper.recover().expect("state").weights.is_empty());
+    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_master_refuses_to_lead_on_a_corrupt_registry_and_leaves_it_as_it_is() {
+    let Some(zk) = zookeeper_or_skip() else {
+        return;
+    };
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let client = zookeeper_client::Client::connect(&zk.server())
+        .await
+        .expect("connect");
+    let options =
+        zookeeper_client::CreateMode::Persistent.with_acls(zookeeper_client::Acls::anyone_all());
+    client.mkdir("/mesos", &options).await.expect("mkdir");
+    let node = ZkRegistry::node_of(&url);
+    client
+        .create(&node, b"not a manifest", &options)
+        .await
+        .expect("create");
+
+    let (_, masters) = masters_on_zookeeper_registry_at(&zk, 1, |_| {}).await;
+    let master = masters.into_iter().next().expect("a master");
+    let reason = tokio::time::timeout(WAIT, master.leadership_lost())
+        .await
+        .expect("the master gives up leading");
+    assert!(reason.contains("corrupt registry node"), "{reason}");
+    assert!(!master.is_leading());
+    let (data, _) = client.get_data(&node).await.expect("still there");
+    assert_eq!(data, b"not a manifest", "the registry is untouched");
     master.stop().await;
 }

@@ -888,6 +888,26 @@ mod tests {
     }
 
     #[test]
+    fn with_zk_the_replicated_log_registry_lives_in_zookeeper() {
+        let zk = "--zk=zk://localhost:2181/mesos";
+        let options = parse(&["--work_dir=/tmp/m", zk, "--quorum=2"])
+            .unwrap()
+            .to_options();
+        let url = crate::ha::ZkUrl::parse("zk://localhost:2181/mesos").unwrap();
+        assert_eq!(
+            options.registry,
+            super::super::RegistryStore::ZooKeeper(url)
+        );
+        let options = parse(&["--registry=in_memory", zk]).unwrap().to_options();
+        assert_eq!(options.registry, super::super::RegistryStore::InMemory);
+        let options = parse(&["--work_dir=/tmp/m"]).unwrap().to_options();
+        assert_eq!(
+            options.registry,
+            super::super::RegistryStore::WorkDir("/tmp/m".into())
+        );
+    }
+
+    #[test]
     fn quorum_is_required_with_zk() {
         let args = ["--work_dir=/tmp/m", "--zk=zk://localhost:2181/mesos"];
         assert!(invalid(parse(&args)).contains("--quorum"));

@@ -256,6 +256,57 @@ fn encode_shard(state: &RegistryState, shard: usize, agent_shards: u32) -> Vec<u
     content.to_proto(0).encode_to_vec()
 }
 
+/// Adds shard `index` (encoded in `bytes`) to `state`, checking that it holds only what
+/// belongs in it.
+fn merge_shard(
+    state: &mut RegistryState,
+    manifest: &Manifest,
+    index: usize,
+    bytes: &[u8],
+) -> Result<(), String> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let proto = crate::protobuf::decode::<RegistryProto>(bytes).map_err(|e| e.to_string())?;
+    let (part, _) = RegistryState::from_proto(proto)?;
+    if index == 0 {
+        if !(part.agents.is_empty() && part.unreachable.is_empty() && part.gone.is_empty()) {
+            return Err("the global shard holds agents".into());
+        }
+        state.master = part.master;
+        state.weights = part.weights;
+        state.quotas = part.quotas;
+        state.maintenance = part.maintenance;
+        return Ok(());
+    }
+    if part.master.is_some()
+        || !part.weights.is_empty()
+        || !part.quotas.is_empty()
+        || !part.maintenance.windows.is_empty()
+    {
+        return Err("an agent shard holds global state".into());
+    }
+    let agent_shards = manifest.agent_shards();
+    let ids = part
+        .agents
+        .keys()
+        .chain(part.unreachable.keys())
+        .chain(part.gone.keys());
+    if let Some(stray) = ids
+        .into_iter()
+        .find(|id| shard_of(id, agent_shards) != index)
+    {
+        return Err(format!(
+            "agent {stray} belongs in shard {}",
+            shard_of(stray, agent_shards)
+        ));
+    }
+    state.agents.extend(part.agents);
+    state.unreachable.extend(part.unreachable);
+    state.gone.extend(part.gone);
+    Ok(())
+}
+
 /// Why a registry can write no more.
 #[derive(Debug, Clone)]
 enum Broken {
@@ -533,7 +584,7 @@ impl ZkRegistry {
                     ),
                 ));
             }
-            self.merge_shard(&mut state, &manifest, index, &bytes)
+            merge_shard(&mut state, &manifest, index, &bytes)
                 .map_err(|reason| self.corrupt(&node, reason))?;
         }
         Ok(Read::Found(Box::new(Open {
@@ -551,58 +602,6 @@ impl ZkRegistry {
         })?
         .map(|stat| stat.map(|s| s.version))
         .map_err(|e| self.zk_error(format!("cannot read {}: {e}", self.root)))
-    }
-
-    /// Adds shard `index` (encoded in `bytes`) to `state`, checking that it holds only what
-    /// belongs in it.
-    fn merge_shard(
-        &self,
-        state: &mut RegistryState,
-        manifest: &Manifest,
-        index: usize,
-        bytes: &[u8],
-    ) -> Result<(), String> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        let proto = crate::protobuf::decode::<RegistryProto>(bytes).map_err(|e| e.to_string())?;
-        let (part, _) = RegistryState::from_proto(proto)?;
-        if index == 0 {
-            if !(part.agents.is_empty() && part.unreachable.is_empty() && part.gone.is_empty()) {
-                return Err("the global shard holds agents".into());
-            }
-            state.master = part.master;
-            state.weights = part.weights;
-            state.quotas = part.quotas;
-            state.maintenance = part.maintenance;
-            return Ok(());
-        }
-        if part.master.is_some()
-            || !part.weights.is_empty()
-            || !part.quotas.is_empty()
-            || !part.maintenance.windows.is_empty()
-        {
-            return Err("an agent shard holds global state".into());
-        }
-        let agent_shards = manifest.agent_shards();
-        let ids = part
-            .agents
-            .keys()
-            .chain(part.unreachable.keys())
-            .chain(part.gone.keys());
-        if let Some(stray) = ids
-            .into_iter()
-            .find(|id| shard_of(id, agent_shards) != index)
-        {
-            return Err(format!(
-                "agent {stray} belongs in shard {}",
-                shard_of(stray, agent_shards)
-            ));
-        }
-        state.agents.extend(part.agents);
-        state.unreachable.extend(part.unreachable);
-        state.gone.extend(part.gone);
-        Ok(())
     }
 
     /// Creates the manifest node with `manifest` (the registry is new); the version, or
@@ -920,5 +919,114 @@ async fn delete_all(client: &zk::Client, root: &str, names: Vec<String>, limit: 
         .collect();
     for delete in deletes {
         let _ = delete.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::mesos::v1::{AgentId, AgentInfo, TimeInfo, WeightInfo};
+
+    fn admit(id: &str) -> Operation {
+        Operation::AdmitAgent(AgentInfo {
+            hostname: format!("{id}.example.com"),
+            id: Some(AgentId { value: id.into() }),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn agents_spread_over_the_agent_shards_and_globals_go_to_shard_zero() {
+        let shards: BTreeSet<usize> = (0..1000).map(|n| shard_of(&format!("a{n}"), 8)).collect();
+        assert_eq!(shards, (1..=8).collect());
+        assert_eq!(shard_of("x", 8), shard_of("x", 8), "stable");
+        let weights = Operation::UpdateWeights(vec![WeightInfo {
+            weight: 2.0,
+            role: Some("r".into()),
+        }]);
+        assert_eq!(affected_shards(&[weights], 8), BTreeSet::from([0]));
+        let prune = Operation::Prune {
+            unreachable: vec![AgentId { value: "a1".into() }],
+            gone: vec![AgentId { value: "a2".into() }],
+        };
+        let expected = BTreeSet::from([shard_of("a1", 8), shard_of("a2", 8)]);
+        assert_eq!(affected_shards(&[prune], 8), expected);
+    }
+
+    #[test]
+    fn shards_encode_and_merge_back_into_the_whole_state() {
+        let mut ops: Vec<Operation> = (0..50).map(|n| admit(&format!("a{n}"))).collect();
+        ops.push(Operation::MarkUnreachable(
+            AgentId { value: "a3".into() },
+            TimeInfo { nanoseconds: 3 },
+        ));
+        ops.push(Operation::MarkGone(
+            AgentId { value: "a4".into() },
+            TimeInfo { nanoseconds: 4 },
+        ));
+        ops.push(Operation::UpdateWeights(vec![WeightInfo {
+            weight: 3.0,
+            role: Some("r".into()),
+        }]));
+        let state = operation::apply_all(&RegistryState::default(), &ops).unwrap();
+        let manifest = Manifest::empty(4);
+        let mut merged = RegistryState::default();
+        for shard in 0..manifest.shards.len() {
+            let bytes = encode_shard(&state, shard, 4);
+            merge_shard(&mut merged, &manifest, shard, &bytes).unwrap();
+        }
+        assert_eq!(merged, state);
+        // The part of the state in some shards holds exactly their agents.
+        let some = BTreeSet::from([1, 3]);
+        let part = part_of(&state, &some, 4);
+        assert!(part.weights.is_empty());
+        assert!(part.agents.keys().all(|id| some.contains(&shard_of(id, 4))));
+        let in_some = state
+            .agents
+            .keys()
+            .filter(|id| some.contains(&shard_of(id, 4)));
+        assert_eq!(part.agents.len(), in_some.count());
+    }
+
+    #[test]
+    fn a_shard_holding_what_belongs_elsewhere_is_refused() {
+        let state = operation::apply_all(&RegistryState::default(), &[admit("a1")]).unwrap();
+        let manifest = Manifest::empty(4);
+        let home = shard_of("a1", 4);
+        let elsewhere = if home == 1 { 2 } else { 1 };
+        let bytes = encode_shard(&state, home, 4);
+        let mut merged = RegistryState::default();
+        let error = merge_shard(&mut merged, &manifest, elsewhere, &bytes).unwrap_err();
+        assert!(error.contains("belongs in shard"), "{error}");
+        let error = merge_shard(&mut merged, &manifest, 0, &bytes).unwrap_err();
+        assert!(error.contains("global shard holds agents"), "{error}");
+        let error = merge_shard(&mut merged, &manifest, home, b"\xff\xff").unwrap_err();
+        assert!(!error.is_empty());
+    }
+
+    #[test]
+    fn manifests_not_written_by_this_code_are_refused() {
+        let good = Manifest::empty(3);
+        assert_eq!(Manifest::decode(&good.encode()).unwrap(), good);
+        let mut inconsistent = good.clone();
+        inconsistent.shards[1].bytes = 10;
+        let mut bad_name = good.clone();
+        bad_name.shards[1] = ShardRef {
+            chunks: vec!["../x".into()],
+            bytes: 1,
+            crc32: 0,
+        };
+        let mut too_few = good.clone();
+        too_few.shards.truncate(1);
+        let mut other = good.clone();
+        other.format = "other".into();
+        for manifest in [inconsistent, bad_name, too_few, other] {
+            assert!(
+                Manifest::decode(&manifest.encode()).is_err(),
+                "{manifest:?}"
+            );
+        }
+        assert!(Manifest::decode(b"").is_err());
+        assert!(Manifest::decode(b"[1,2]").is_err());
     }
 }
