@@ -231,6 +231,18 @@ fn fifty_thousand_agents_recover_intact_and_a_write_rewrites_one_shard() {
         1,
         "only one shard was rewritten: {changed:?}"
     );
+    // One transaction replaced the shard's chunks: none is left over.
+    let named: usize = after["shards"]
+        .as_array()
+        .expect("shards")
+        .iter()
+        .map(|s| s["chunks"].as_array().map_or(0, Vec::len))
+        .sum();
+    let children = runtime.block_on(async {
+        let client = raw_client(&zk).await;
+        client.list_children(&root).await.expect("chunks").len()
+    });
+    assert_eq!(children, named, "every chunk node is named by the manifest");
     drop(registry);
 
     let started = Instant::now();

@@ -52,6 +52,13 @@ const FORMAT: &str = "mesos-rs/registry/1";
 /// The most shards a manifest may name (more means it was not written by us).
 const MAX_SHARDS: usize = 1 << 16;
 
+/// The most chunk bytes written in one `multi` transaction: with the manifest and the
+/// paths it stays well under ZooKeeper's request limit (`jute.maxbuffer`, 1 MiB).
+const MULTI_BYTES: usize = 768 << 10;
+
+/// The most operations in one `multi` transaction.
+const MULTI_OPERATIONS: usize = 1000;
+
 /// How many times recovery starts over when another writer changes the registry while it
 /// reads.
 const RECOVER_ATTEMPTS: u32 = 5;
@@ -631,9 +638,107 @@ impl ZkRegistry {
         }
     }
 
+    /// Writes `chunks` (names and data) and sets the manifest to `manifest` if its version is
+    /// still `version`, then deletes the `replaced` chunks. A write that fits in one
+    /// ZooKeeper request is one `multi` transaction (one round trip, one fsync on the
+    /// ensemble, nothing left behind if it fails); a larger one takes two steps.
+    fn switch(
+        &self,
+        chunks: Vec<(String, Vec<u8>)>,
+        manifest: &Manifest,
+        version: i32,
+        replaced: Vec<String>,
+    ) -> Switch {
+        let bytes: usize = chunks.iter().map(|(_, data)| data.len()).sum();
+        if bytes <= MULTI_BYTES && chunks.len() + replaced.len() < MULTI_OPERATIONS {
+            match self.switch_in_one_transaction(&chunks, manifest, version, &replaced) {
+                Some(outcome) => return outcome,
+                None => tracing::debug!(node = %self.root, "a replaced chunk is gone already"),
+            }
+        }
+        let outcome = self.switch_in_two_steps(chunks, manifest, version);
+        if matches!(outcome, Switch::Done(_)) {
+            self.delete_in_background(replaced);
+        }
+        outcome
+    }
+
+    /// [`ZkRegistry::switch`] as one `multi` transaction: creates, the conditional
+    /// `set_data` of the manifest, deletes. `None` if it failed only because a replaced
+    /// chunk was gone (nothing changed; the two-step way does not need it).
+    fn switch_in_one_transaction(
+        &self,
+        chunks: &[(String, Vec<u8>)],
+        manifest: &Manifest,
+        version: i32,
+        replaced: &[String],
+    ) -> Option<Switch> {
+        let Target {
+            client,
+            root,
+            timeout,
+        } = self.target();
+        let path = |name: &String| format!("{root}/{name}");
+        let creates: Vec<(String, Vec<u8>)> = chunks
+            .iter()
+            .map(|(name, data)| (path(name), data.clone()))
+            .collect();
+        let deletes: Vec<String> = replaced.iter().map(path).collect();
+        let data = manifest.encode();
+        let set_at = creates.len();
+        let committed = self.run(self.limit(1), async move {
+            let options = zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all());
+            let mut writer = client.new_multi_writer();
+            for (path, data) in &creates {
+                writer.add_create(path, data, &options)?;
+            }
+            writer.add_set_data(&root, &data, Some(version))?;
+            for path in &deletes {
+                writer.add_delete(path, None)?;
+            }
+            match tokio::time::timeout(timeout, writer.commit()).await {
+                Ok(result) => result,
+                Err(_) => Err(zk::Error::Timeout.into()),
+            }
+        });
+        let outcome = match committed {
+            Err(error) => Switch::Unknown(error.to_string()),
+            Ok(Ok(results)) => match results.into_iter().nth(set_at) {
+                Some(zk::MultiWriteResult::SetData { stat }) => Switch::Done(stat.version),
+                other => Switch::Unknown(format!(
+                    "unexpected answer to the manifest write: {other:?}"
+                )),
+            },
+            Ok(Err(zk::MultiWriteError::OperationFailed { index, source })) => {
+                if index < set_at {
+                    Switch::Failed(format!("cannot create a chunk: {source}"))
+                } else if index > set_at {
+                    return None;
+                } else if source == zk::Error::BadVersion {
+                    Switch::Superseded(format!(
+                        "its version is no longer {version}: another master wrote it"
+                    ))
+                } else if source == zk::Error::NoNode {
+                    Switch::Superseded("the manifest node was deleted".into())
+                } else {
+                    Switch::Failed(format!("cannot set {}: {source}", self.root))
+                }
+            }
+            Ok(Err(zk::MultiWriteError::RequestFailed { source })) => {
+                Switch::Unknown(format!("the registry write: {source}"))
+            }
+        };
+        Some(outcome)
+    }
+
     /// Writes `chunks` (names and data), then sets the manifest to `manifest` if its version
     /// is still `version`. Deletes the new chunks again if the switch surely failed.
-    fn switch(&self, chunks: Vec<(String, Vec<u8>)>, manifest: &Manifest, version: i32) -> Switch {
+    fn switch_in_two_steps(
+        &self,
+        chunks: Vec<(String, Vec<u8>)>,
+        manifest: &Manifest,
+        version: i32,
+    ) -> Switch {
         let Target {
             client,
             root,
@@ -749,7 +854,7 @@ impl ZkRegistry {
                 }
             };
             manifest.generation += 1;
-            match self.switch(Vec::new(), &manifest, version) {
+            match self.switch(Vec::new(), &manifest, version, Vec::new()) {
                 Switch::Done(version) => {
                     self.delete_unnamed(&manifest);
                     tracing::info!(
@@ -836,9 +941,8 @@ impl Registry for ZkRegistry {
             replaced.extend(std::mem::replace(&mut manifest.shards[shard], new).chunks);
         }
         let version = open.version;
-        match self.switch(chunks, &manifest, version) {
+        match self.switch(chunks, &manifest, version, replaced) {
             Switch::Done(version) => {
-                self.delete_in_background(replaced);
                 let open = self.open.as_mut().ok_or(RegistryError::NotRecovered)?;
                 // Valid on the part of the state they touch, so valid on the whole.
                 for op in &operations {
