@@ -1,10 +1,10 @@
 //! The registry in ZooKeeper at scale: a real ZooKeeper server (Debian's `zookeeper`
-//! package), the default layout (64 agent shards, 512 KiB chunks). Measures admitting N
+//! package), the default layout (256 agent shards, 512 KiB chunks). Measures admitting N
 //! agents in one batch, the latency of single-agent writes on a registry that holds them
 //! (each rewrites one shard), and a new instance recovering them all.
 //!
-//! `cargo bench -p mesos-core --bench registry_zookeeper -- [agents] [writes]`
-//! (defaults: 50000 agents, 200 single writes).
+//! `cargo bench -p mesos-core --bench registry_zookeeper -- [agents] [writes] [shards]`
+//! (defaults: 50000 agents, 200 single writes, the default number of agent shards).
 
 #[allow(dead_code)]
 #[path = "../tests/common/zookeeper.rs"]
@@ -37,6 +37,13 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 
 fn main() {
     let (agents, writes) = (arg(1, 50_000), arg(2, 200).max(1));
+    let options = ZkRegistryOptions {
+        agent_shards: u32::try_from(arg(3, 0))
+            .ok()
+            .filter(|&s| s > 0)
+            .unwrap_or(ZkRegistryOptions::default().agent_shards),
+        ..ZkRegistryOptions::default()
+    };
     let Some(zk) = zookeeper::zookeeper_or_skip() else {
         return;
     };
@@ -52,7 +59,7 @@ fn main() {
         ..Default::default()
     };
 
-    let mut registry = ZkRegistry::open(&url, ZkRegistryOptions::default()).expect("open");
+    let mut registry = ZkRegistry::open(&url, options.clone()).expect("open");
     registry.recover().expect("recover");
     let started = Instant::now();
     registry
@@ -81,12 +88,15 @@ fn main() {
     drop(registry);
 
     let started = Instant::now();
-    let mut again = ZkRegistry::open(&url, ZkRegistryOptions::default()).expect("reopen");
+    let mut again = ZkRegistry::open(&url, options.clone()).expect("reopen");
     let state = again.recover().expect("recover");
     let recovery = started.elapsed();
     assert_eq!(state.agents.len() + state.unreachable.len(), agents);
 
-    println!("registry_zookeeper: {agents} agents, {writes} single writes");
+    println!(
+        "registry_zookeeper: {agents} agents in {} shards, {writes} single writes",
+        options.agent_shards
+    );
     println!("  admit all in one batch: {bulk:.2?}");
     println!(
         "  single write: median {:.2?}, p90 {:.2?}, p99 {:.2?}",

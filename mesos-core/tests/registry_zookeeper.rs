@@ -181,7 +181,7 @@ fn fifty_thousand_agents_recover_intact_and_a_write_rewrites_one_shard() {
     };
     // Small chunks, so that every shard takes several chunk nodes.
     let small_chunks = ZkRegistryOptions {
-        chunk_bytes: 64 << 10,
+        chunk_bytes: 16 << 10,
         ..options()
     };
     let (mut registry, _) = recovered(&url, small_chunks.clone());

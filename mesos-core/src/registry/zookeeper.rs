@@ -78,13 +78,14 @@ pub struct ZkRegistryOptions {
 }
 
 impl Default for ZkRegistryOptions {
-    /// Mesos' default session timeout (10 s), 10 s per request, 64 agent shards, 512 KiB
-    /// chunks.
+    /// Mesos' default session timeout (10 s), 10 s per request, 256 agent shards (about 200
+    /// agents, 35 KB, each at 50,000 agents: a single-agent write rewrites that much), 512
+    /// KiB chunks.
     fn default() -> Self {
         ZkRegistryOptions {
             session_timeout: crate::ha::DEFAULT_SESSION_TIMEOUT,
             operation_timeout: Duration::from_secs(10),
-            agent_shards: 64,
+            agent_shards: 256,
             chunk_bytes: 512 << 10,
         }
     }
@@ -210,11 +211,31 @@ fn affected_shards(operations: &[Operation], agent_shards: u32) -> BTreeSet<usiz
     shards
 }
 
+/// The ids of the agents (admitted, unreachable or gone) in each shard of `state`, by
+/// shard index (shard 0, the global one, holds none).
+fn members_of(state: &RegistryState, agent_shards: u32) -> Vec<BTreeSet<String>> {
+    let mut members = vec![BTreeSet::new(); agent_shards.max(1) as usize + 1];
+    let ids = state
+        .agents
+        .keys()
+        .chain(state.unreachable.keys())
+        .chain(state.gone.keys());
+    for id in ids {
+        members[shard_of(id, agent_shards)].insert(id.clone());
+    }
+    members
+}
+
 /// The part of `state` in `shards`: the global fields if shard 0 is among them, and the
-/// agents of the agent shards among them. Every operation reads and changes only the
-/// shards [`affected_shards`] names, so it validates and applies on this part as on the
-/// whole state.
-fn part_of(state: &RegistryState, shards: &BTreeSet<usize>, agent_shards: u32) -> RegistryState {
+/// agents of the agent shards among them (`members` names each shard's agents, so this
+/// costs the size of those shards, not of the state). Every operation reads and changes
+/// only the shards [`affected_shards`] names, so it validates and applies on this part as
+/// on the whole state.
+fn part_of(
+    state: &RegistryState,
+    shards: &BTreeSet<usize>,
+    members: &[BTreeSet<String>],
+) -> RegistryState {
     let mut part = RegistryState::default();
     if shards.contains(&0) {
         part.master = state.master.clone();
@@ -222,45 +243,62 @@ fn part_of(state: &RegistryState, shards: &BTreeSet<usize>, agent_shards: u32) -
         part.quotas = state.quotas.clone();
         part.maintenance = state.maintenance.clone();
     }
-    if shards.iter().any(|&s| s != 0) {
-        let wanted = |id: &String| shards.contains(&shard_of(id, agent_shards));
-        part.agents = filter(&state.agents, wanted);
-        part.unreachable = filter(&state.unreachable, wanted);
-        part.gone = filter(&state.gone, wanted);
+    let ids = shards
+        .iter()
+        .filter(|&&s| s != 0)
+        .filter_map(|&s| members.get(s))
+        .flatten();
+    for id in ids {
+        if let Some(agent) = state.agents.get(id) {
+            part.agents.insert(id.clone(), agent.clone());
+        }
+        if let Some(agent) = state.unreachable.get(id) {
+            part.unreachable.insert(id.clone(), agent.clone());
+        }
+        if let Some(time) = state.gone.get(id) {
+            part.gone.insert(id.clone(), *time);
+        }
     }
     part
 }
 
-fn filter<V: Clone>(
-    map: &BTreeMap<String, V>,
-    wanted: impl Fn(&String) -> bool,
-) -> BTreeMap<String, V> {
-    map.iter()
-        .filter(|(id, _)| wanted(id))
-        .map(|(id, v)| (id.clone(), v.clone()))
+/// The encodings of `shards` of `state` (which holds at least those shards), by shard, in
+/// one pass over the state.
+fn encode_shards(
+    state: &RegistryState,
+    shards: &BTreeSet<usize>,
+    agent_shards: u32,
+) -> BTreeMap<usize, Vec<u8>> {
+    let mut contents: BTreeMap<usize, RegistryState> = shards
+        .iter()
+        .map(|&shard| (shard, RegistryState::default()))
+        .collect();
+    if let Some(global) = contents.get_mut(&0) {
+        global.master = state.master.clone();
+        global.weights = state.weights.clone();
+        global.quotas = state.quotas.clone();
+        global.maintenance = state.maintenance.clone();
+    }
+    let shard = |id: &str| shard_of(id, agent_shards);
+    for (id, agent) in &state.agents {
+        if let Some(content) = contents.get_mut(&shard(id)) {
+            content.agents.insert(id.clone(), agent.clone());
+        }
+    }
+    for (id, agent) in &state.unreachable {
+        if let Some(content) = contents.get_mut(&shard(id)) {
+            content.unreachable.insert(id.clone(), agent.clone());
+        }
+    }
+    for (id, time) in &state.gone {
+        if let Some(content) = contents.get_mut(&shard(id)) {
+            content.gone.insert(id.clone(), *time);
+        }
+    }
+    contents
+        .into_iter()
+        .map(|(shard, content)| (shard, content.to_proto(0).encode_to_vec()))
         .collect()
-}
-
-/// The encoding of shard `shard` of `state` (which holds at least that shard).
-fn encode_shard(state: &RegistryState, shard: usize, agent_shards: u32) -> Vec<u8> {
-    let content = if shard == 0 {
-        RegistryState {
-            master: state.master.clone(),
-            weights: state.weights.clone(),
-            quotas: state.quotas.clone(),
-            maintenance: state.maintenance.clone(),
-            ..RegistryState::default()
-        }
-    } else {
-        let wanted = |id: &String| shard_of(id, agent_shards) == shard;
-        RegistryState {
-            agents: filter(&state.agents, wanted),
-            unreachable: filter(&state.unreachable, wanted),
-            gone: filter(&state.gone, wanted),
-            ..RegistryState::default()
-        }
-    };
-    content.to_proto(0).encode_to_vec()
 }
 
 /// Adds shard `index` (encoded in `bytes`) to `state`, checking that it holds only what
@@ -330,6 +368,20 @@ struct Open {
     manifest: Manifest,
     /// The manifest node's version this registry last read or wrote.
     version: i32,
+    /// The agents of each shard (see [`members_of`]).
+    members: Vec<BTreeSet<String>>,
+}
+
+impl Open {
+    fn new(state: RegistryState, manifest: Manifest, version: i32) -> Open {
+        let members = members_of(&state, manifest.agent_shards());
+        Open {
+            state,
+            manifest,
+            version,
+            members,
+        }
+    }
 }
 
 /// A [`Registry`] stored in ZooKeeper under `<zk path>/registry`; see the module
@@ -594,11 +646,11 @@ impl ZkRegistry {
             merge_shard(&mut state, &manifest, index, &bytes)
                 .map_err(|reason| self.corrupt(&node, reason))?;
         }
-        Ok(Read::Found(Box::new(Open {
+        Ok(Read::Found(Box::new(Open::new(
             state,
             manifest,
-            version: stat.version,
-        })))
+            stat.version,
+        ))))
     }
 
     /// The manifest node's current version, `None` if it is gone.
@@ -835,6 +887,7 @@ impl ZkRegistry {
                 state,
                 mut manifest,
                 version,
+                members,
             } = match self.read()? {
                 Read::Found(open) => *open,
                 Read::Raced => continue,
@@ -843,11 +896,7 @@ impl ZkRegistry {
                     match self.create_manifest(&manifest)? {
                         Some(version) => {
                             tracing::info!(node = %self.root, "created an empty registry");
-                            return Ok(Open {
-                                state: RegistryState::default(),
-                                manifest,
-                                version,
-                            });
+                            return Ok(Open::new(RegistryState::default(), manifest, version));
                         }
                         None => continue,
                     }
@@ -867,6 +916,7 @@ impl ZkRegistry {
                         state,
                         manifest,
                         version,
+                        members,
                     });
                 }
                 Switch::Superseded(reason) => {
@@ -915,15 +965,14 @@ impl Registry for ZkRegistry {
         };
         let agent_shards = open.manifest.agent_shards();
         let shards = affected_shards(&operations, agent_shards);
-        let next = operation::apply_all(&part_of(&open.state, &shards, agent_shards), &operations)
+        let next = operation::apply_all(&part_of(&open.state, &shards, &open.members), &operations)
             .map_err(|(index, source)| RegistryError::InvalidOperation { index, source })?;
         let mut manifest = open.manifest.clone();
         manifest.generation += 1;
         let generation = manifest.generation;
         let mut chunks = Vec::new();
         let mut replaced = Vec::new();
-        for &shard in &shards {
-            let bytes = encode_shard(&next, shard, agent_shards);
+        for (shard, bytes) in encode_shards(&next, &shards, agent_shards) {
             let names: Vec<String> = bytes
                 .chunks(self.options.chunk_bytes.max(1))
                 .enumerate()
@@ -947,6 +996,15 @@ impl Registry for ZkRegistry {
                 // Valid on the part of the state they touch, so valid on the whole.
                 for op in &operations {
                     operation::apply_validated(&mut open.state, op);
+                }
+                // The part holds every agent of the rewritten shards.
+                let rewritten = members_of(&next, agent_shards);
+                for shard in shards.into_iter().filter(|&s| s != 0) {
+                    if let (Some(members), Some(now)) =
+                        (open.members.get_mut(shard), rewritten.get(shard))
+                    {
+                        members.clone_from(now);
+                    }
                 }
                 open.manifest = manifest;
                 open.version = version;
@@ -1075,14 +1133,14 @@ mod tests {
         let state = operation::apply_all(&RegistryState::default(), &ops).unwrap();
         let manifest = Manifest::empty(4);
         let mut merged = RegistryState::default();
-        for shard in 0..manifest.shards.len() {
-            let bytes = encode_shard(&state, shard, 4);
+        let all: BTreeSet<usize> = (0..manifest.shards.len()).collect();
+        for (shard, bytes) in encode_shards(&state, &all, 4) {
             merge_shard(&mut merged, &manifest, shard, &bytes).unwrap();
         }
         assert_eq!(merged, state);
         // The part of the state in some shards holds exactly their agents.
         let some = BTreeSet::from([1, 3]);
-        let part = part_of(&state, &some, 4);
+        let part = part_of(&state, &some, &members_of(&state, 4));
         assert!(part.weights.is_empty());
         assert!(part.agents.keys().all(|id| some.contains(&shard_of(id, 4))));
         let in_some = state
@@ -1098,7 +1156,9 @@ mod tests {
         let manifest = Manifest::empty(4);
         let home = shard_of("a1", 4);
         let elsewhere = if home == 1 { 2 } else { 1 };
-        let bytes = encode_shard(&state, home, 4);
+        let bytes = encode_shards(&state, &BTreeSet::from([home]), 4)
+            .remove(&home)
+            .unwrap();
         let mut merged = RegistryState::default();
         let error = merge_shard(&mut merged, &manifest, elsewhere, &bytes).unwrap_err();
         assert!(error.contains("belongs in shard"), "{error}");
