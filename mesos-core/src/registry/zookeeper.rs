@@ -14,10 +14,13 @@
 //!   created once and never changed; `<writer>` is random per registry instance, so two
 //!   writers never name the same chunk.
 //!
-//! A write creates the new chunks of the shards it changes, then switches the manifest
-//! with a `set_data` conditioned on the manifest version this registry last read or wrote,
-//! then deletes the chunks no longer named. A crash before the switch leaves unnamed
-//! chunks (deleted at the next recovery) and the old state; a reader never sees a mix.
+//! A write creates the new chunks of the shards it changes, switches the manifest with a
+//! `set_data` conditioned on the manifest version this registry last read or wrote, and
+//! deletes the chunks no longer named. When the new chunks fit in one request (a
+//! single-agent change always does) the three are one `multi` transaction: all or
+//! nothing. A larger write (a bulk admission, say) takes two steps: the chunks first, then
+//! the switch; a crash between them leaves unnamed chunks (deleted at the next recovery)
+//! and the old state. Either way a reader never sees a mix.
 //!
 //! Recovery reads the manifest and its chunks and then *claims* the registry: it rewrites
 //! the manifest (a new generation) conditioned on the version it read. From then on a
@@ -837,7 +840,8 @@ impl ZkRegistry {
         switched.unwrap_or_else(|e| Switch::Unknown(e.to_string()))
     }
 
-    /// Deletes the chunks named by neither `manifest` nor `keep`, in the background.
+    /// Deletes the chunks `names` in the background (their deletion is not awaited; any
+    /// left over are deleted at the next recovery).
     fn delete_in_background(&self, names: Vec<String>) {
         if names.is_empty() {
             return;
