@@ -1,6 +1,6 @@
 //! Fault tests of a highly available cluster, all real processes: a ZooKeeper server,
-//! three `mesos-master`s contending under `--zk`, two `mesos-agent`s and a scheduler
-//! driver finding the leader through `zk://`.
+//! three `mesos-master`s contending under `--zk` and sharing the registry kept there, two
+//! `mesos-agent`s and a scheduler driver finding the leader through `zk://`.
 //!
 //! - 100 checkpointed command tasks run; the leader is killed with SIGKILL three times in
 //!   a row (each time a fresh master takes its place, as a supervisor would start one). Each
@@ -109,11 +109,17 @@ impl Daemon {
     }
 }
 
-/// A `mesos-master` contending under `zk`, on `port`, with `extra` flags.
+/// A `mesos-master` contending under `zk`, on `port`, with `extra` flags; its registry is
+/// the one in ZooKeeper (`--registry=replicated_log` with `--zk`).
 fn start_master(zk: &str, port: u16, dir: &Path, extra: &[&str]) -> Daemon {
     let mut args = vec![
         format!("--zk={zk}"),
-        "--registry=in_memory".into(),
+        "--registry=replicated_log".into(),
+        "--quorum=2".into(),
+        format!(
+            "--work_dir={}",
+            dir.join(format!("master-{port}")).display()
+        ),
         "--ip=127.0.0.1".into(),
         format!("--port={port}"),
         "--hostname=localhost".into(),
@@ -423,6 +429,26 @@ fn tasks_running(marker: &str) -> Vec<i32> {
         .collect()
 }
 
+/// The pids of the `count` tasks running `sleep <marker>`, sorted, once all of them are
+/// seen: an executor reports TASK_RUNNING as it forks the task, which may not have
+/// exec'd `sleep` yet.
+fn all_tasks_running(marker: &str, count: usize) -> Vec<i32> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let mut pids = tasks_running(marker);
+        if pids.len() == count {
+            pids.sort_unstable();
+            return pids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} tasks run",
+            pids.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// SIGKILLs, when dropped, every process whose environment names the test's directory:
 /// the executors and tasks the SIGKILLed agents leave behind (a checkpointing command
 /// executor waits for its agent to come back for the whole recovery timeout).
@@ -636,8 +662,7 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
     follow(&seen, &mut history, "all tasks running", |_, h| {
         h.running() == COUNT
     });
-    let pids = tasks_running(&marker);
-    assert_eq!(pids.len(), COUNT);
+    let pids = all_tasks_running(&marker, COUNT);
 
     // Both at once, then both come back as supervisors would start them.
     agent.signal(Signal::SIGKILL);
@@ -653,8 +678,6 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
     recovered(&seen, &mut history, &driver, second, (1, COUNT));
     let mut still = tasks_running(&marker);
     still.sort_unstable();
-    let mut pids = pids;
-    pids.sort_unstable();
     assert_eq!(still, pids, "the very same task processes run on");
     driver.stop(false);
 }
@@ -677,8 +700,7 @@ fn losing_one_zookeeper_of_three_changes_nothing_and_losing_two_stops_leading_no
     follow(&seen, &mut history, "all tasks running", |_, h| {
         h.running() == COUNT
     });
-    let mut pids = tasks_running(&marker);
-    pids.sort_unstable();
+    let pids = all_tasks_running(&marker, COUNT);
 
     // One of three gone: the other two are a quorum.
     ensemble[0].kill();

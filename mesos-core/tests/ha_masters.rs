@@ -1,7 +1,8 @@
 //! Three masters contending in a real ZooKeeper, in this process: one leads, the others
 //! answer as Mesos' standby masters do (307 to the leader, /master/redirect), an agent
 //! and a scheduler driver given `zk://` find the leader, and when the leader goes the next
-//! is elected and both follow it.
+//! is elected and both follow it. With the registry in ZooKeeper, a new leader knows the
+//! old leader's agents, and a leader whose registry another master took over stops.
 
 #[allow(dead_code)]
 mod agent_support;
@@ -13,10 +14,11 @@ mod master_support;
 use std::sync::mpsc::{channel, Sender};
 use std::time::{Duration, Instant};
 
-use common::zookeeper::zookeeper_or_skip;
+use common::zookeeper::{zookeeper_or_skip, ZooKeeper};
 use mesos_core::ha::ZkUrl;
-use mesos_core::master::{Master, MasterOptions};
+use mesos_core::master::{Master, MasterOptions, RegistryStore};
 use mesos_core::proto::mesos::v1::{FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
+use mesos_core::registry::{Registry, ZkRegistry, ZkRegistryOptions};
 use mesos_core::scheduler::{Scheduler, SchedulerDriver};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -48,17 +50,66 @@ impl Scheduler for Listener {
 }
 
 async fn masters(url: &ZkUrl, count: usize) -> Vec<Master> {
+    masters_with(url, count, |_| {}).await
+}
+
+/// `count` masters contending at `url`, their options changed by `configure`.
+async fn masters_with(
+    url: &ZkUrl,
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> Vec<Master> {
     let mut masters = Vec::new();
     for _ in 0..count {
-        let options = MasterOptions {
+        let mut options = MasterOptions {
             zk: Some(url.clone()),
             zk_session_timeout: Duration::from_secs(3),
             allocation_interval: Duration::from_millis(100),
             ..Default::default()
         };
+        configure(&mut options);
         masters.push(Master::start(options).await.expect("master starts"));
     }
     masters
+}
+
+/// A ZooKeeper server and `count` masters on it keeping their registry there, their
+/// options changed by `configure`; `None` when the test is skipped.
+async fn masters_on_zookeeper_registry(
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> Option<(ZooKeeper, ZkUrl, Vec<Master>)> {
+    let zk = zookeeper_or_skip()?;
+    let (url, masters) = masters_on_zookeeper_registry_at(&zk, count, configure).await;
+    Some((zk, url, masters))
+}
+
+/// `count` masters on `zk` under `/mesos`, keeping their registry there.
+async fn masters_on_zookeeper_registry_at(
+    zk: &ZooKeeper,
+    count: usize,
+    configure: impl Fn(&mut MasterOptions),
+) -> (ZkUrl, Vec<Master>) {
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let masters = masters_with(&url, count, |options| {
+        options.registry = RegistryStore::ZooKeeper(url.clone());
+        configure(options);
+    })
+    .await;
+    (url, masters)
+}
+
+/// `GET <master><path>` as JSON.
+async fn get_json(master: &Master, path: &str) -> serde_json::Value {
+    no_redirects()
+        .get(format!("http://{}{path}", master.addr()))
+        .send()
+        .await
+        .expect("request")
+        .bytes()
+        .await
+        .map(|body| serde_json::from_slice(&body).expect("JSON"))
+        .expect("body")
 }
 
 /// The index of the one leading master, once exactly one leads.
@@ -195,4 +246,103 @@ async fn standbys_redirect_and_everyone_follows_a_new_leader() {
     for master in masters {
         master.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_leader_recovers_the_old_leaders_agents_from_the_zookeeper_registry() {
+    let Some((_zk, _, mut masters)) = masters_on_zookeeper_registry(2, |options| {
+        options.agent_reregister_timeout = Duration::from_secs(2);
+    })
+    .await
+    else {
+        return;
+    };
+    let first = leader(&masters).await;
+    let agent = master_support::agent(masters[first].addr(), "zk-agent", "cpus:1;mem:128").await;
+    let id = agent.id().to_string();
+    // The agent goes with the old leader: it will not reregister with the new one.
+    drop(agent);
+    masters.remove(first).stop().await;
+
+    let new = &masters[leader(&masters).await];
+    let slaves = get_json(new, "/master/slaves").await;
+    let recovered: Vec<&str> = slaves["recovered_slaves"]
+        .as_array()
+        .expect("recovered_slaves")
+        .iter()
+        .filter_map(|agent| agent["id"].as_str())
+        .collect();
+    assert_eq!(recovered, [id.as_str()], "{slaves}");
+    // After --agent_reregister_timeout the agent that did not return is unreachable.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let state = get_json(new, "/master/state").await;
+        if state["unreachable_slaves"] == 1.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not marked unreachable: {state}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for master in masters {
+        master.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leader_whose_registry_another_master_took_over_stops_leading() {
+    let Some((_zk, url, mut masters)) = masters_on_zookeeper_registry(1, |_| {}).await else {
+        return;
+    };
+    leader(&masters).await;
+    // Another registry recovers, and so claims, the registry behind the leader's back.
+    let mut usurper = ZkRegistry::open(&url, ZkRegistryOptions::default()).expect("open");
+    let state = usurper.recover().expect("recover");
+    assert!(state.master.is_some(), "the leader recorded its MasterInfo");
+
+    let master = masters.remove(0);
+    let answer = no_redirects()
+        .post(format!("http://{}/api/v1", master.addr()))
+        .header("content-type", "application/json")
+        .body(r#"{"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"dev","weight":2.0}]}}"#)
+        .send()
+        .await
+        .expect("UPDATE_WEIGHTS");
+    assert_eq!(answer.status(), 503, "the write was refused");
+    let reason = tokio::time::timeout(WAIT, master.leadership_lost())
+        .await
+        .expect("the master stops leading");
+    assert!(reason.contains("taken over"), "{reason}");
+    assert!(!master.is_leading());
+    assert!(usurper.recover().expect("state").weights.is_empty());
+    master.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_master_refuses_to_lead_on_a_corrupt_registry_and_leaves_it_as_it_is() {
+    let Some(zk) = zookeeper_or_skip() else {
+        return;
+    };
+    let url = ZkUrl::parse(&zk.url("/mesos")).unwrap();
+    let client = zookeeper_client::Client::connect(&zk.server())
+        .await
+        .expect("connect");
+    let options =
+        zookeeper_client::CreateMode::Persistent.with_acls(zookeeper_client::Acls::anyone_all());
+    client.mkdir("/mesos", &options).await.expect("mkdir");
+    let node = ZkRegistry::node_of(&url);
+    client
+        .create(&node, b"not a manifest", &options)
+        .await
+        .expect("create");
+
+    let (_, masters) = masters_on_zookeeper_registry_at(&zk, 1, |_| {}).await;
+    let master = masters.into_iter().next().expect("a master");
+    let reason = tokio::time::timeout(WAIT, master.leadership_lost())
+        .await
+        .expect("the master gives up leading");
+    assert!(reason.contains("corrupt registry node"), "{reason}");
+    assert!(!master.is_leading());
+    let (data, _) = client.get_data(&node).await.expect("still there");
+    assert_eq!(data, b"not a manifest", "the registry is untouched");
+    master.stop().await;
 }

@@ -23,7 +23,7 @@ pub(super) fn zk_error(url: &ZkUrl, what: &str, error: impl std::fmt::Display) -
 }
 
 /// A session with the servers of `url`, authenticated when the URL has credentials.
-pub(super) async fn connect(url: &ZkUrl, session_timeout: Duration) -> Result<zk::Client, HaError> {
+pub(crate) async fn connect(url: &ZkUrl, session_timeout: Duration) -> Result<zk::Client, HaError> {
     let mut connector = zk::Client::connector()
         .with_session_timeout(session_timeout)
         .with_connection_timeout(CONNECTION_TIMEOUT);

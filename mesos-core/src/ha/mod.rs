@@ -17,6 +17,7 @@ mod url;
 
 pub use contender::{Leadership, MasterContender};
 pub use detector::ZkDetector;
+pub(crate) use group::connect;
 pub use group::{leader_address, LEADER_PREFIX};
 pub use url::ZkUrl;
 

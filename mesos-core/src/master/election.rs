@@ -108,8 +108,9 @@ pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: 
     gate.redirect(&target)
 }
 
-/// Starts the owner task of an elected master, or says why it cannot.
-pub(super) type StartOwner = Box<dyn FnOnce() -> Result<JoinHandle<()>, String> + Send>;
+/// Starts the owner task of an elected master, or says why it cannot. The task ends with
+/// a reason when the master must stop leading.
+pub(super) type StartOwner = Box<dyn FnOnce() -> Result<JoinHandle<Option<String>>, String> + Send>;
 
 /// Runs one candidacy: waits to be elected, serves while leading, and publishes on `lost`
 /// why it can lead no more. Ends early, withdrawing, when `stop` fires.
@@ -129,7 +130,7 @@ pub(super) async fn run(
         lost.send_replace(Some(reason));
         return;
     }
-    let owner = match start() {
+    let mut owner = match start() {
         Ok(owner) => owner,
         Err(reason) => {
             tracing::error!("cannot lead: {reason}");
@@ -139,13 +140,23 @@ pub(super) async fn run(
     };
     gate.serving.store(true, Ordering::SeqCst);
     tracing::info!("leading master serving");
-    let reason = tokio::select! {
-        reason = contender.lost() => Some(reason),
-        _ = &mut stop => None,
+    let (reason, owner) = tokio::select! {
+        reason = contender.lost() => (Some(reason), Some(owner)),
+        ended = &mut owner => {
+            let reason = match ended {
+                Ok(Some(reason)) => reason,
+                Ok(None) => "the master stopped".to_string(),
+                Err(e) => format!("the master's owner task failed: {e}"),
+            };
+            (Some(reason), None)
+        }
+        _ = &mut stop => (None, Some(owner)),
     };
     gate.serving.store(false, Ordering::SeqCst);
     handle.stop();
-    let _ = owner.await;
+    if let Some(owner) = owner {
+        let _ = owner.await;
+    }
     drop(contender);
     if let Some(reason) = reason {
         tracing::error!("lost leadership: {reason}");

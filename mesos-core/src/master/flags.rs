@@ -30,7 +30,8 @@ const AGENT_PING_TIMEOUT_RANGE: (Duration, Duration) =
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 #[value(rename_all = "snake_case")]
 pub enum RegistryKind {
-    /// `replicated_log`: durable, in the embedded store under `--work_dir`.
+    /// `replicated_log`: durable; in ZooKeeper under the `--zk` path when `--zk` is given,
+    /// else in the embedded store under `--work_dir`.
     ReplicatedLog,
     /// `in_memory`: lost when the master exits; for tests.
     InMemory,
@@ -85,7 +86,7 @@ pub struct MasterFlags {
     /// `--registry`: where the registry is kept (`replicated_log`).
     pub registry: RegistryKind,
     /// `--quorum`: replicas needed for a registry write; required with `--zk` and a
-    /// durable registry.
+    /// durable registry, but without effect (the ZooKeeper ensemble replicates it).
     pub quorum: Option<u32>,
     /// `--zk`: the ZooKeeper URL for leader election (`zk://host:port,.../path` or
     /// `file:///path` naming a file that holds one); unset means a standalone master.
@@ -189,13 +190,15 @@ struct RawFlags {
     #[arg(long)]
     work_dir: Option<PathBuf>,
 
-    /// Where the registry is kept: replicated_log (durable, under --work_dir) or in_memory
-    /// (lost on exit; for testing).
+    /// Where the registry is kept: replicated_log (durable: with --zk in the ZooKeeper
+    /// ensemble under <zk path>/registry, shared by all masters; without --zk under
+    /// --work_dir) or in_memory (lost on exit; for testing).
     #[arg(long, value_enum, default_value = "replicated_log")]
     registry: RegistryKind,
 
     /// Number of replicas a registry write needs; a majority of the masters. Required with
-    /// --zk and the replicated_log registry.
+    /// --zk and the replicated_log registry, as Mesos requires it, but without effect here:
+    /// the registry lives in the ZooKeeper ensemble, whose own quorum replicates it.
     #[arg(long)]
     quorum: Option<u32>,
 
@@ -392,13 +395,20 @@ impl MasterFlags {
                 port.unwrap_or(self.port),
             )),
         };
+        let zk = self
+            .zk
+            .as_deref()
+            .and_then(|url| crate::ha::ZkUrl::parse(url).ok());
         super::MasterOptions {
             bind: std::net::SocketAddr::new(ip, self.port),
             hostname: self.hostname.clone(),
             advertise,
             cluster: self.cluster.clone(),
-            registry: match (&self.registry, &self.work_dir) {
-                (RegistryKind::ReplicatedLog, Some(dir)) => {
+            registry: match (&self.registry, &zk, &self.work_dir) {
+                (RegistryKind::ReplicatedLog, Some(url), _) => {
+                    super::RegistryStore::ZooKeeper(url.clone())
+                }
+                (RegistryKind::ReplicatedLog, None, Some(dir)) => {
                     super::RegistryStore::WorkDir(dir.clone())
                 }
                 _ => super::RegistryStore::InMemory,
@@ -422,10 +432,7 @@ impl MasterFlags {
                 })
                 .collect(),
             heartbeat_interval: std::time::Duration::from_secs(15),
-            zk: self
-                .zk
-                .as_deref()
-                .and_then(|url| crate::ha::ZkUrl::parse(url).ok()),
+            zk,
             zk_session_timeout: self.zk_session_timeout.as_std(),
             flags: self.to_map(),
         }
@@ -878,6 +885,26 @@ mod tests {
         assert!(parse(&["--registry=in_memory"]).is_ok());
         let message = invalid(parse(&["--registry=zookeeper"]));
         assert!(message.contains("--registry"), "{message}");
+    }
+
+    #[test]
+    fn with_zk_the_replicated_log_registry_lives_in_zookeeper() {
+        let zk = "--zk=zk://localhost:2181/mesos";
+        let options = parse(&["--work_dir=/tmp/m", zk, "--quorum=2"])
+            .unwrap()
+            .to_options();
+        let url = crate::ha::ZkUrl::parse("zk://localhost:2181/mesos").unwrap();
+        assert_eq!(
+            options.registry,
+            super::super::RegistryStore::ZooKeeper(url)
+        );
+        let options = parse(&["--registry=in_memory", zk]).unwrap().to_options();
+        assert_eq!(options.registry, super::super::RegistryStore::InMemory);
+        let options = parse(&["--work_dir=/tmp/m"]).unwrap().to_options();
+        assert_eq!(
+            options.registry,
+            super::super::RegistryStore::WorkDir("/tmp/m".into())
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ pub use state::{MasterState, Subscription};
 
 use crate::http::{HttpError, HttpServer, ServerError};
 use crate::proto::mesos::v1::{Address, MasterInfo};
-use crate::registry::{FileRegistry, InMemoryRegistry, Registry, RegistryError};
+use crate::registry::{
+    FileRegistry, InMemoryRegistry, Registry, RegistryError, ZkRegistry, ZkRegistryOptions,
+};
 
 /// A call the master refuses, with the HTTP status it maps to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,6 +97,9 @@ pub enum RegistryStore {
     InMemory,
     /// The embedded durable store under this work directory (`--work_dir`).
     WorkDir(PathBuf),
+    /// ZooKeeper, under `<path>/registry` of this URL (`--zk` with
+    /// `--registry=replicated_log`): the ensemble is the replicated store.
+    ZooKeeper(crate::ha::ZkUrl),
 }
 
 /// What the state machine runs with: this master's identity and the options it was
@@ -199,7 +204,7 @@ pub struct Master {
     server: HttpServer,
     handle: MasterHandle,
     /// The owner task, or for a master under `--zk` the candidacy that starts it.
-    owner: JoinHandle<()>,
+    owner: JoinHandle<Option<String>>,
     candidacy: Option<Candidacy>,
 }
 
@@ -217,16 +222,25 @@ fn always() -> bool {
 }
 
 /// Recovers the registry and starts the owner task on it, acting while `may_act` holds.
+/// The task ends with the reason when a registry write shows that this master may lead
+/// no more (see [`RegistryError::ends_leadership`]).
 fn spawn_owner(
     options: &MasterOptions,
     info: &MasterInfo,
     receiver: mpsc::UnboundedReceiver<runtime::Command>,
     handle: MasterHandle,
     may_act: impl Fn() -> bool + Send + Sync + 'static,
-) -> Result<JoinHandle<()>, MasterError> {
+) -> Result<JoinHandle<Option<String>>, MasterError> {
     let mut registry: Box<dyn Registry> = match &options.registry {
         RegistryStore::InMemory => Box::new(InMemoryRegistry::new()),
         RegistryStore::WorkDir(dir) => Box::new(FileRegistry::open(FileRegistry::dir_in(dir))?),
+        RegistryStore::ZooKeeper(url) => Box::new(ZkRegistry::open(
+            url,
+            ZkRegistryOptions {
+                session_timeout: options.zk_session_timeout,
+                ..ZkRegistryOptions::default()
+            },
+        )?),
     };
     let recovered = registry.recover()?;
     let mut settings = options.clone();
@@ -315,6 +329,13 @@ impl Master {
                 candidacy: None,
             });
         };
+        if let RegistryStore::ZooKeeper(registry) = &options.registry {
+            tracing::info!(
+                node = %ZkRegistry::node_of(registry),
+                "the registry is kept in ZooKeeper (--quorum has no effect: the ensemble \
+                 replicates it)"
+            );
+        }
         let timeout = options.zk_session_timeout;
         let contender = crate::ha::MasterContender::contend(&url, &info, timeout)
             .await
@@ -360,7 +381,8 @@ impl Master {
                 lost_tx,
                 stop_rx,
             )
-            .await
+            .await;
+            None
         });
         Ok(Master {
             info,

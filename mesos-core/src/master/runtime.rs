@@ -208,14 +208,15 @@ impl<T> futures_core::Stream for Watched<T> {
 
 /// The owner task's loop. While `may_act` is false (a master under `--zk` whose lease
 /// lapsed) it applies nothing: calls are refused as if the master were stopping, timers
-/// and allocations wait.
+/// and allocations wait. Ends on Stop (with `None`), or as soon as a registry write shows
+/// that this master may lead no more (with the reason).
 pub(super) async fn run(
     mut state: MasterState,
     mut commands: mpsc::UnboundedReceiver<Command>,
     handle: MasterHandle,
     allocation_interval: Duration,
     may_act: Box<dyn Fn() -> bool + Send + Sync>,
-) {
+) -> Option<String> {
     // The handle's sender lives as long as the loop; only Stop ends it.
     let _keep = handle;
     let mut ticker = tokio::time::interval(TICK);
@@ -239,19 +240,25 @@ pub(super) async fn run(
                     break;
                 }
                 let mut applied = 1;
-                while applied < MAX_BATCH {
+                while applied < MAX_BATCH && state.deposed.is_none() {
                     let Ok(command) = commands.try_recv() else { break };
                     if !apply(&mut state, command, now) {
-                        return;
+                        return None;
                     }
                     applied += 1;
                 }
-                state.allocate_pending(Instant::now());
+                if state.deposed.is_none() {
+                    state.allocate_pending(Instant::now());
+                }
             }
             _ = ticker.tick(), if may_act() => state.tick(Instant::now()),
             _ = allocation.tick(), if may_act() => state.allocate(Instant::now()),
         }
+        if let Some(reason) = state.deposed.take() {
+            return Some(reason);
+        }
     }
+    None
 }
 
 /// Applies one command; false to stop.

@@ -96,6 +96,9 @@ pub struct MasterState {
     pub(crate) next_stream: u64,
     /// Agents recovered from the registry must re-register before this.
     pub(crate) reregister_deadline: Option<Instant>,
+    /// Set when a registry write showed that this master may lead no more (another
+    /// master took the registry over); the owner task stops on it.
+    pub(crate) deposed: Option<String>,
     /// Agents whose resources freed up since the last allocation.
     pub(crate) freed_agents: BTreeSet<String>,
     /// A full allocation run is wanted as soon as possible.
@@ -172,6 +175,7 @@ impl MasterState {
             next_offer: 0,
             next_stream: 0,
             reregister_deadline: None,
+            deposed: None,
             freed_agents: BTreeSet::new(),
             allocation_wanted: false,
             next_heartbeat_round: now + config.options.heartbeat_interval,
@@ -1419,9 +1423,15 @@ impl MasterState {
             Err(crate::registry::RegistryError::InvalidOperation { source, .. }) => {
                 Err(CallError::Conflict(source.to_string()))
             }
-            Err(e) => Err(CallError::Unavailable(format!(
-                "Registry write failed: {e}"
-            ))),
+            Err(e) => {
+                if e.ends_leadership() {
+                    tracing::error!("registry write failed; this master stops leading: {e}");
+                    self.deposed.get_or_insert_with(|| e.to_string());
+                }
+                Err(CallError::Unavailable(format!(
+                    "Registry write failed: {e}"
+                )))
+            }
         }
     }
 

@@ -4,8 +4,9 @@
 //!
 //! [`Registry`] is the trait the master writes through; [`InMemoryRegistry`] keeps the
 //! state in memory only (`--registry=in_memory`), [`FileRegistry`] in an embedded store
-//! under `<work_dir>/registry/` (the default). The state transition itself is pure and
-//! lives in [`operation`]; both implementations share it.
+//! under `<work_dir>/registry/` (the default for a standalone master), [`ZkRegistry`] in
+//! ZooKeeper under the `--zk` path (the default with `--zk`). The state transition itself
+//! is pure and lives in [`operation`]; every implementation shares it.
 //!
 //! A batch of operations is applied atomically: every operation is validated against the
 //! state left by the ones before it, and one invalid operation fails the whole batch with
@@ -16,6 +17,7 @@ mod lock;
 mod memory;
 pub mod operation;
 pub mod state;
+mod zookeeper;
 
 use std::path::PathBuf;
 
@@ -23,6 +25,7 @@ pub use file::{FileRegistry, FileRegistryOptions};
 pub use memory::InMemoryRegistry;
 pub use operation::{Operation, OperationError};
 pub use state::{AdmittedAgent, RegistryState, UnreachableAgent, SCHEMA_VERSION};
+pub use zookeeper::{ZkRegistry, ZkRegistryOptions, REGISTRY_NODE};
 
 /// Where the master keeps its durable state.
 pub trait Registry: Send {
@@ -80,6 +83,44 @@ pub enum RegistryError {
     /// reopened (recovery tells what is durable).
     #[error("an earlier registry write failed; reopen the registry to recover")]
     Failed,
+    /// ZooKeeper could not be reached, did not answer in time, or refused a request.
+    #[error("registry in ZooKeeper at {servers}: {reason}")]
+    ZooKeeper {
+        /// The servers of the `--zk` URL.
+        servers: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Another registry (a newer leader's) claimed or wrote the registry after this one
+    /// read it; this one writes no more, so that a deposed leader never overwrites.
+    #[error("registry {node} was taken over by another master: {reason}")]
+    Superseded {
+        /// The registry's manifest node.
+        node: String,
+        /// What showed it.
+        reason: String,
+    },
+    /// A registry node in ZooKeeper holds data no correct writer produces, or a node the
+    /// manifest names is missing. Nothing is changed or deleted.
+    #[error("corrupt registry node {node} in ZooKeeper: {reason}")]
+    CorruptNode {
+        /// The node (or the manifest and the shard it names).
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl RegistryError {
+    /// Whether a master that got this error from a write must stop acting as leader: its
+    /// registry was taken over by another master, or the replicated store failed (as
+    /// Apache Mesos' masters abort when their registrar fails).
+    pub fn ends_leadership(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Superseded { .. } | RegistryError::ZooKeeper { .. }
+        )
+    }
 }
 
 /// Validates `operations` against `state`, runs `commit` (which makes the batch durable),
