@@ -200,3 +200,25 @@ async fn update_framework_changes_roles_and_rescinds_old_offers() {
     assert_eq!(code, 400, "{body}");
     master.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_bound_to_every_interface_advertises_an_address_others_can_dial() {
+    let master = master_with(MasterOptions {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        ..MasterOptions::default()
+    })
+    .await;
+    let address = master.info().address.clone().expect("an address");
+    let ip = address.ip.expect("an ip");
+    assert_ne!(ip, "0.0.0.0", "the wildcard was advertised");
+    let url = format!("http://{ip}:{}/health", address.port);
+    let health = reqwest::get(&url)
+        .await
+        .expect("the advertised address answers");
+    assert_eq!(health.status(), 200, "{url}");
+    assert_eq!(
+        master.info().pid.as_deref(),
+        Some(format!("master@{ip}:{}", address.port).as_str())
+    );
+    master.stop().await;
+}

@@ -265,9 +265,39 @@ fn spawn_owner(
     )))
 }
 
+/// Where others reach a master bound at `addr`: `addr` itself, unless it is a wildcard
+/// (`--ip=0.0.0.0`, the default), which no other host can dial. Then, as libprocess does,
+/// the address this host's name resolves to, or else the one of the interface that routes
+/// off the host, or else loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    if !addr.ip().is_unspecified() {
+        return addr;
+    }
+    let usable = |ip: &IpAddr| ip.is_ipv4() && !ip.is_loopback() && !ip.is_unspecified();
+    let by_name = || {
+        use std::net::ToSocketAddrs;
+        let hostname = nix::unistd::gethostname().ok()?.into_string().ok()?;
+        (hostname.as_str(), 0)
+            .to_socket_addrs()
+            .ok()?
+            .map(|a| a.ip())
+            .find(usable)
+    };
+    let routed = || {
+        // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+        let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+        socket.connect((Ipv4Addr::new(192, 0, 2, 1), 9)).ok()?;
+        Some(socket.local_addr().ok()?.ip()).filter(usable)
+    };
+    let ip = by_name()
+        .or_else(routed)
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    SocketAddr::new(ip, addr.port())
+}
+
 /// The MasterInfo of a master bound at `addr`.
 fn master_info(options: &MasterOptions, addr: SocketAddr) -> MasterInfo {
-    let advertised = options.advertise.unwrap_or(addr);
+    let advertised = reachable(options.advertise.unwrap_or(addr));
     let ip = match advertised.ip() {
         IpAddr::V4(v4) => u32::from_le_bytes(v4.octets()),
         IpAddr::V6(_) => 0,
