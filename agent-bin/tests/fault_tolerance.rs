@@ -468,6 +468,14 @@ impl Drop for Reaper {
     }
 }
 
+/// Makes the fault tests run one at a time: each runs a whole cluster (ZooKeeper, three
+/// masters, agents, a hundred executors), and two at once on a 2-core machine starve
+/// ZooKeeper of the CPU its 2 s sessions need.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A directory for a test's daemons, and the reaper of what they leave behind. Declared
 /// before the daemons, so that it is dropped after them.
 fn test_dir() -> (tempfile::TempDir, Reaper) {
@@ -478,6 +486,7 @@ fn test_dir() -> (tempfile::TempDir, Reaper) {
 
 #[test]
 fn killing_the_leader_three_times_loses_no_task() {
+    let _serial = one_at_a_time();
     let Some(zk) = zookeeper::zookeeper_or_skip() else {
         return;
     };
@@ -515,6 +524,7 @@ fn killing_the_leader_three_times_loses_no_task() {
 
 #[test]
 fn a_leader_frozen_past_its_session_never_leads_again() {
+    let _serial = one_at_a_time();
     let Some(zk) = zookeeper::zookeeper_or_skip() else {
         return;
     };
@@ -562,6 +572,7 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
 
 #[test]
 fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
+    let _serial = one_at_a_time();
     let Some(zk) = zookeeper::zookeeper_or_skip() else {
         return;
     };
@@ -644,6 +655,7 @@ fn an_agent_cut_off_past_its_ping_timeout_is_unreachable_then_reconciled() {
 
 #[test]
 fn an_agent_and_the_leader_killed_together_lose_no_task() {
+    let _serial = one_at_a_time();
     let Some(zk) = zookeeper::zookeeper_or_skip() else {
         return;
     };
@@ -684,6 +696,7 @@ fn an_agent_and_the_leader_killed_together_lose_no_task() {
 
 #[test]
 fn losing_one_zookeeper_of_three_changes_nothing_and_losing_two_stops_leading_not_tasks() {
+    let _serial = one_at_a_time();
     let Some(mut ensemble) = zookeeper::ensemble_or_skip(3) else {
         return;
     };

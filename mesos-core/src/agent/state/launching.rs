@@ -384,8 +384,13 @@ impl AgentState {
                     self.destroy_container(framework_id, executor_id);
                     return;
                 }
-                executor.phase = ExecutorPhase::Registering;
-                executor.registration_deadline = Some(Instant::now() + timeout);
+                // The executor may have subscribed already (it runs as soon as it is
+                // exec'd, which can be before this news arrives): then it is Running and
+                // must not get a registration deadline.
+                if executor.phase == ExecutorPhase::Launching {
+                    executor.phase = ExecutorPhase::Registering;
+                    executor.registration_deadline = Some(Instant::now() + timeout);
+                }
                 let limits = launch::container_limits(&executor.resources);
                 let command_executor = executor.command_executor;
                 let run = RunRecord {
