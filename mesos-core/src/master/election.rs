@@ -4,14 +4,12 @@
 //! Mesos' standby masters answer: 307 to the leader's address, keeping the path, or 503
 //! while no leader is known. `/health`, `/version` and `/flags` are served by any master;
 //! `/redirect` sends to the leader whoever asks. Once elected the master recovers its
-//! registry, starts its owner task, and serves; requests that arrive while it recovers
-//! wait for it (up to [`RECOVERY_WAIT`]) rather than being refused, so that agents and
-//! drivers that found the new leader do not back off from it. When its candidacy ends (session expired,
+//! registry, starts its owner task, and serves; when its candidacy ends (session expired,
 //! cut off from ZooKeeper) it stops its owner task at once and reports the loss, on which
 //! `mesos-master` exits as Mesos' masters do.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -23,13 +21,10 @@ use tokio::task::JoinHandle;
 use super::MasterHandle;
 use crate::ha::MasterContender;
 
-/// How long a request waits for an elected master to finish recovering.
-const RECOVERY_WAIT: Duration = Duration::from_secs(30);
-
 /// Whether this master may serve the leader's requests, and where the leader is.
 pub(super) struct Gate {
     /// The owner task runs on this master's elected state.
-    serving: watch::Sender<bool>,
+    serving: AtomicBool,
     /// Whether the contender leads with a lease that holds.
     lease: Box<dyn Fn() -> bool + Send + Sync>,
     /// The leader as ZooKeeper names it.
@@ -54,7 +49,7 @@ impl Gate {
         own: String,
     ) -> Gate {
         Gate {
-            serving: watch::Sender::new(false),
+            serving: AtomicBool::new(false),
             lease: Box::new(contender.lease_check()),
             leader,
             own,
@@ -63,17 +58,7 @@ impl Gate {
 
     /// Whether this master acts as the leader now.
     pub(super) fn acting(&self) -> bool {
-        *self.serving.borrow() && (self.lease)()
-    }
-
-    /// Waits while ZooKeeper names this master the leader but it is not serving yet (it is
-    /// recovering its registry), up to [`RECOVERY_WAIT`].
-    async fn recovered(&self) {
-        if *self.serving.borrow() || self.leader.borrow().as_deref() != Some(self.own.as_str()) {
-            return;
-        }
-        let mut serving = self.serving.subscribe();
-        let _ = tokio::time::timeout(RECOVERY_WAIT, serving.wait_for(|s| *s)).await;
+        self.serving.load(Ordering::SeqCst) && (self.lease)()
     }
 
     /// A 307 to the leader at `path` (a path and query), or 503 while none is known (or
@@ -102,10 +87,6 @@ fn served_by_any_master(path: &str) -> bool {
 
 /// The middleware in front of every route of a master under `--zk`.
 pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if !served_by_any_master(path) {
-        gate.recovered().await;
-    }
     let path = request.uri().path();
     if path == "/redirect" || path == "/master/redirect" {
         if gate.acting() {
@@ -157,7 +138,7 @@ pub(super) async fn run(
             return;
         }
     };
-    gate.serving.send_replace(true);
+    gate.serving.store(true, Ordering::SeqCst);
     tracing::info!("leading master serving");
     let (reason, owner) = tokio::select! {
         reason = contender.lost() => (Some(reason), Some(owner)),
@@ -171,7 +152,7 @@ pub(super) async fn run(
         }
         _ = &mut stop => (None, Some(owner)),
     };
-    gate.serving.send_replace(false);
+    gate.serving.store(false, Ordering::SeqCst);
     handle.stop();
     if let Some(owner) = owner {
         let _ = owner.await;
