@@ -236,9 +236,22 @@ async fn sandboxes_are_removed_after_the_gc_delay() {
         "the sandbox outlived --gc_delay: {}",
         runs.display()
     );
+    // The removal is counted once the blocking removal reports back, just after the
+    // directory is gone.
     let handle = cluster.agent.handle().clone();
-    let metrics = handle.run(|s| s.metrics()).await.unwrap();
-    assert!(metrics["gc/path_removals_succeeded"] >= 1.0, "{metrics:?}");
+    let mut waited = Duration::ZERO;
+    loop {
+        let metrics = handle.run(|s| s.metrics()).await.unwrap();
+        if metrics["gc/path_removals_succeeded"] >= 1.0 {
+            break;
+        }
+        assert!(
+            waited < Duration::from_secs(10),
+            "the removal was never counted: {metrics:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += Duration::from_millis(50);
+    }
     cluster.stop().await;
 }
 

@@ -2,10 +2,10 @@
 //! to every one of N simulated agents re-registered with the master elected after it and a
 //! framework re-subscribed there.
 //!
-//! A ZooKeeper server (Debian's `zookeeper`), two `mesos-master` processes under `--zk`,
-//! N simulated agents (`mesos_core::agent::simulated`) in this process, registered through
-//! the standby (which redirects them to the leader), and a `SchedulerDriver` given the
-//! `zk://` URL. The leader is killed; the clock stops when the standby, now leading, counts
+//! A ZooKeeper server (Debian's `zookeeper`), two `mesos-master` processes under `--zk`
+//! (their registry in ZooKeeper too), N simulated agents (`mesos_core::agent::simulated`) in
+//! this process, registered through the standby (which redirects them to the leader), and a
+//! `SchedulerDriver` given the `zk://` URL. The leader is killed; the clock stops when the standby, now leading, counts
 //! N active agents and the driver has subscribed with it. Most of the time is ZooKeeper
 //! noticing that the killed leader's session is gone: a SIGKILLed master cannot close it,
 //! so its node lasts the session timeout, which this bench takes as an argument.
@@ -65,21 +65,30 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A `mesos-master` under `--zk`; SIGKILLed when dropped.
-struct MasterProcess(Child);
+/// A `mesos-master` under `--zk` with its work dir; SIGKILLed when dropped.
+struct MasterProcess {
+    child: Child,
+    /// Removed when the master is gone.
+    _work_dir: tempfile::TempDir,
+}
 
 impl Drop for MasterProcess {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
+/// A master on the registry in ZooKeeper (`--registry=replicated_log` with `--zk`), as in
+/// production: a new leader reads the agents from it before they re-register.
 fn start_master(zk: &str, port: u16, session: u64) -> MasterProcess {
+    let work_dir = tempfile::tempdir().expect("a work dir");
     let child = Command::new(env!("CARGO_BIN_EXE_mesos-master"))
         .args([
             format!("--zk={zk}"),
-            "--registry=in_memory".into(),
+            "--registry=replicated_log".into(),
+            "--quorum=1".into(),
+            format!("--work_dir={}", work_dir.path().display()),
             "--ip=127.0.0.1".into(),
             format!("--port={port}"),
             format!("--zk_session_timeout={session}secs"),
@@ -89,7 +98,10 @@ fn start_master(zk: &str, port: u16, session: u64) -> MasterProcess {
         .stderr(Stdio::null())
         .spawn()
         .expect("mesos-master starts");
-    MasterProcess(child)
+    MasterProcess {
+        child,
+        _work_dir: work_dir,
+    }
 }
 
 /// `master/slaves_active` of the master at `port` if it leads and serves, else `None`.
@@ -164,8 +176,8 @@ async fn failover(zk: &str, agents: usize, session: u64) -> Duration {
     driver.start();
     subscribed(&subscriptions, first).await;
     let killed = Instant::now();
-    let _ = leader.0.kill();
-    let _ = leader.0.wait();
+    let _ = leader.child.kill();
+    let _ = leader.child.wait();
     wait_for_agents(&client, second, agents as u64).await;
     subscribed(&subscriptions, second).await;
     let elapsed = killed.elapsed();

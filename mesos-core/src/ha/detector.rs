@@ -13,6 +13,11 @@ use crate::scheduler::detector::{Detection, MasterDetector};
 /// How long to wait before reconnecting after ZooKeeper could not be reached.
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
+/// The longest a caller whose attempt at the leader failed waits for another leader
+/// before it is given the same one again: a dead leader's node lasts a session timeout,
+/// but a live one may only have been busy (recovering, just elected).
+const FAILED_LEADER_WAIT: Duration = Duration::from_secs(1);
+
 /// A [`MasterDetector`] that follows the leader elected under a ZooKeeper path: the master
 /// whose `json.info_` node has the lowest sequence. It watches the group from its first
 /// use on (inside the caller's tokio runtime) until it is dropped.
@@ -68,15 +73,17 @@ impl ZkDetector {
 }
 
 impl MasterDetector for ZkDetector {
-    /// The current leader. After `failed`, gives the group up to a session timeout to
-    /// elect another before answering with whoever leads then (a master may come back
-    /// at the same address). While no master leads, waits for one.
+    /// The current leader. After `failed`, gives the group a moment (a second, at most a
+    /// session timeout) to elect another before answering with whoever leads then: the
+    /// same master again if it still leads (it may only have been busy, or come back at
+    /// the same address). While no master leads, waits for one.
     fn detect<'a>(&'a self, failed: Option<&'a str>) -> Detection<'a> {
         Box::pin(async move {
             let mut leader = self.leader().await;
             if failed.is_some() && leader.borrow().as_deref() == failed {
                 let changed = leader.wait_for(|now| now.as_deref() != failed);
-                let _ = tokio::time::timeout(self.session_timeout, changed).await;
+                let wait = self.session_timeout.min(FAILED_LEADER_WAIT);
+                let _ = tokio::time::timeout(wait, changed).await;
             }
             let found = leader
                 .wait_for(Option::is_some)

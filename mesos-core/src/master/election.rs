@@ -4,12 +4,14 @@
 //! Mesos' standby masters answer: 307 to the leader's address, keeping the path, or 503
 //! while no leader is known. `/health`, `/version` and `/flags` are served by any master;
 //! `/redirect` sends to the leader whoever asks. Once elected the master recovers its
-//! registry, starts its owner task, and serves; when its candidacy ends (session expired,
+//! registry, starts its owner task, and serves; requests that arrive while it recovers
+//! wait for it (up to [`RECOVERY_WAIT`]) rather than being refused, so that agents and
+//! drivers that found the new leader do not back off from it. When its candidacy ends (session expired,
 //! cut off from ZooKeeper) it stops its owner task at once and reports the loss, on which
 //! `mesos-master` exits as Mesos' masters do.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -21,10 +23,16 @@ use tokio::task::JoinHandle;
 use super::MasterHandle;
 use crate::ha::MasterContender;
 
+/// How long a request waits for an elected master to finish recovering.
+const RECOVERY_WAIT: Duration = Duration::from_secs(30);
+
+/// How often a request waiting for recovery checks that this master still leads.
+const LEASE_RECHECK: Duration = Duration::from_millis(100);
+
 /// Whether this master may serve the leader's requests, and where the leader is.
 pub(super) struct Gate {
     /// The owner task runs on this master's elected state.
-    serving: AtomicBool,
+    serving: watch::Sender<bool>,
     /// Whether the contender leads with a lease that holds.
     lease: Box<dyn Fn() -> bool + Send + Sync>,
     /// The leader as ZooKeeper names it.
@@ -49,7 +57,7 @@ impl Gate {
         own: String,
     ) -> Gate {
         Gate {
-            serving: AtomicBool::new(false),
+            serving: watch::Sender::new(false),
             lease: Box::new(contender.lease_check()),
             leader,
             own,
@@ -58,7 +66,22 @@ impl Gate {
 
     /// Whether this master acts as the leader now.
     pub(super) fn acting(&self) -> bool {
-        self.serving.load(Ordering::SeqCst) && (self.lease)()
+        *self.serving.borrow() && (self.lease)()
+    }
+
+    /// Waits while this master's contender leads but the master is not serving yet (it is
+    /// recovering its registry), up to [`RECOVERY_WAIT`]. Whether it leads is the
+    /// contender's own election, not the address ZooKeeper names: a master restarted on a
+    /// dead leader's address sees that address lead until the dead session expires.
+    async fn recovered(&self) {
+        let deadline = tokio::time::Instant::now() + RECOVERY_WAIT;
+        let mut serving = self.serving.subscribe();
+        while !*serving.borrow_and_update()
+            && (self.lease)()
+            && tokio::time::Instant::now() < deadline
+        {
+            let _ = tokio::time::timeout(LEASE_RECHECK, serving.changed()).await;
+        }
     }
 
     /// A 307 to the leader at `path` (a path and query), or 503 while none is known (or
@@ -87,6 +110,10 @@ fn served_by_any_master(path: &str) -> bool {
 
 /// The middleware in front of every route of a master under `--zk`.
 pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !served_by_any_master(path) {
+        gate.recovered().await;
+    }
     let path = request.uri().path();
     if path == "/redirect" || path == "/master/redirect" {
         if gate.acting() {
@@ -138,7 +165,7 @@ pub(super) async fn run(
             return;
         }
     };
-    gate.serving.store(true, Ordering::SeqCst);
+    gate.serving.send_replace(true);
     tracing::info!("leading master serving");
     let (reason, owner) = tokio::select! {
         reason = contender.lost() => (Some(reason), Some(owner)),
@@ -152,7 +179,7 @@ pub(super) async fn run(
         }
         _ = &mut stop => (None, Some(owner)),
     };
-    gate.serving.store(false, Ordering::SeqCst);
+    gate.serving.send_replace(false);
     handle.stop();
     if let Some(owner) = owner {
         let _ = owner.await;
