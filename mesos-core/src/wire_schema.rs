@@ -3,14 +3,19 @@
 //! `prost_reflect` descriptors are convenient but every step through them clones reference
 //! counts and looks fields up in maps. The byte-level walkers (the required-field check
 //! and the JSON writer) run on every message sent or received, so they use these plain
-//! tables instead, built once from [`crate::schema::pool`].
+//! tables instead, built once straight from the compiled `FileDescriptorSet` (decoding it
+//! into a `prost_reflect` pool first costs a process about 10 ms, paid by every executor
+//! before its first event).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor, Value};
+use prost::Message;
+use prost_reflect::Value;
+use prost_types::field_descriptor_proto::{Label, Type};
+use prost_types::{DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorSet};
 
-use crate::schema::{is_map_field, pool};
+use crate::proto::FILE_DESCRIPTOR_SET;
 
 /// The type of a field as the byte walkers need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,39 +161,60 @@ pub fn wire_schema() -> &'static WireSchema {
 }
 
 fn build() -> WireSchema {
-    let descriptors: Vec<MessageDescriptor> = pool().all_messages().collect();
-    let by_name: HashMap<String, usize> = descriptors
+    let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET)
+        .expect("the descriptor set written by build.rs is valid");
+    let mut messages: Vec<(String, &DescriptorProto)> = Vec::new();
+    let mut enum_types: Vec<(String, &EnumDescriptorProto)> = Vec::new();
+    for file in &set.file {
+        let package = file.package();
+        collect(
+            package,
+            &file.message_type,
+            &file.enum_type,
+            &mut messages,
+            &mut enum_types,
+        );
+    }
+    let by_name: HashMap<String, usize> = messages
         .iter()
         .enumerate()
-        .map(|(i, d)| (d.full_name().to_string(), i))
+        .map(|(i, (name, _))| (name.clone(), i))
         .collect();
     let mut enum_names: HashMap<String, usize> = HashMap::new();
-    let mut enums = Vec::new();
-    for descriptor in pool().all_enums() {
-        enum_names.insert(descriptor.full_name().to_string(), enums.len());
+    let mut enums = Vec::with_capacity(enum_types.len());
+    for (full_name, descriptor) in &enum_types {
+        enum_names.insert(full_name.clone(), enums.len());
         let mut values: Vec<(i32, String)> = descriptor
-            .values()
+            .value
+            .iter()
             .map(|v| (v.number(), v.name().to_string()))
             .collect();
         values.sort_by_key(|(number, _)| *number);
         values.dedup_by_key(|(number, _)| *number);
         enums.push(EnumInfo {
-            full_name: descriptor.full_name().to_string(),
+            full_name: full_name.clone(),
             values,
         });
     }
-    let messages = descriptors
+    let tables = Tables {
+        messages: &messages,
+        by_name: &by_name,
+        enum_names: &enum_names,
+        enums: &enums,
+    };
+    let messages = messages
         .iter()
-        .map(|descriptor| {
+        .map(|(full_name, descriptor)| {
             let mut fields: Vec<FieldInfo> = descriptor
-                .fields()
-                .map(|field| field_info(&field, &by_name, &enum_names))
+                .field
+                .iter()
+                .map(|field| tables.field_info(full_name, field))
                 .collect();
+            fields.sort_by_key(|f| f.number);
             for (bit, field) in fields.iter_mut().filter(|f| f.required).enumerate() {
                 field.required_bit = u32::try_from(bit).ok().filter(|b| *b < 64);
             }
             let declared: Vec<usize> = descriptor
-                .descriptor_proto()
                 .field
                 .iter()
                 .filter_map(|f| {
@@ -203,7 +229,7 @@ fn build() -> WireSchema {
             }
             let required_count = fields.iter().filter(|f| f.required).count();
             MessageInfo {
-                full_name: descriptor.full_name().to_string(),
+                full_name: full_name.clone(),
                 fields,
                 declared,
                 rank,
@@ -218,53 +244,255 @@ fn build() -> WireSchema {
     }
 }
 
-fn field_info(
-    field: &FieldDescriptor,
-    messages: &HashMap<String, usize>,
-    enums: &HashMap<String, usize>,
-) -> FieldInfo {
-    let kind = match field.kind() {
-        Kind::Double => FieldKind::Double,
-        Kind::Float => FieldKind::Float,
-        Kind::Int32 => FieldKind::Int32,
-        Kind::Int64 => FieldKind::Int64,
-        Kind::Uint32 => FieldKind::Uint32,
-        Kind::Uint64 => FieldKind::Uint64,
-        Kind::Sint32 => FieldKind::Sint32,
-        Kind::Sint64 => FieldKind::Sint64,
-        Kind::Fixed32 => FieldKind::Fixed32,
-        Kind::Fixed64 => FieldKind::Fixed64,
-        Kind::Sfixed32 => FieldKind::Sfixed32,
-        Kind::Sfixed64 => FieldKind::Sfixed64,
-        Kind::Bool => FieldKind::Bool,
-        Kind::String => FieldKind::String,
-        Kind::Bytes => FieldKind::Bytes,
-        // Every enum and message referenced is in the same pool, hence in the tables.
-        Kind::Enum(e) => FieldKind::Enum(enums.get(e.full_name()).copied().unwrap_or(0)),
-        Kind::Message(m) => FieldKind::Message(messages.get(m.full_name()).copied().unwrap_or(0)),
+/// Gathers the messages and enums declared in `scope` (a package or a message's full
+/// name), nested ones included, under their full names.
+fn collect<'a>(
+    scope: &str,
+    message_types: &'a [DescriptorProto],
+    enum_types: &'a [EnumDescriptorProto],
+    messages: &mut Vec<(String, &'a DescriptorProto)>,
+    enums: &mut Vec<(String, &'a EnumDescriptorProto)>,
+) {
+    let qualify = |name: &str| {
+        if scope.is_empty() {
+            name.to_string()
+        } else {
+            format!("{scope}.{name}")
+        }
     };
-    let proto = field.field_descriptor_proto();
-    let deprecated = proto.options.as_ref().is_some_and(|o| o.deprecated());
-    let written_default = (field.cardinality() == Cardinality::Optional
-        && proto.default_value.is_some()
-        && !deprecated)
-        .then(|| field.default_value());
-    FieldInfo {
-        number: field.number(),
-        name: field.name().to_string(),
-        json_key: format!("{}:", serde_json::Value::from(field.name())),
-        kind,
-        repeated: field.is_list(),
-        required: field.cardinality() == Cardinality::Required,
-        required_bit: None,
-        map: is_map_field(field),
-        written_default,
+    for descriptor in enum_types {
+        enums.push((qualify(descriptor.name()), descriptor));
+    }
+    for descriptor in message_types {
+        let full_name = qualify(descriptor.name());
+        messages.push((full_name.clone(), descriptor));
+        collect(
+            &full_name,
+            &descriptor.nested_type,
+            &descriptor.enum_type,
+            messages,
+            enums,
+        );
+    }
+}
+
+/// The lookups a field's entry needs while the tables are being built.
+struct Tables<'a> {
+    messages: &'a [(String, &'a DescriptorProto)],
+    by_name: &'a HashMap<String, usize>,
+    enum_names: &'a HashMap<String, usize>,
+    enums: &'a [EnumInfo],
+}
+
+impl Tables<'_> {
+    /// The entry of `field`, declared in message `parent` (a full name).
+    fn field_info(&self, parent: &str, field: &FieldDescriptorProto) -> FieldInfo {
+        // protoc writes resolved type names fully qualified, with a leading dot; every
+        // type referenced is in the same set, hence in the tables.
+        let type_name = field.type_name().trim_start_matches('.');
+        let kind = match field.r#type() {
+            Type::Double => FieldKind::Double,
+            Type::Float => FieldKind::Float,
+            Type::Int32 => FieldKind::Int32,
+            Type::Int64 => FieldKind::Int64,
+            Type::Uint32 => FieldKind::Uint32,
+            Type::Uint64 => FieldKind::Uint64,
+            Type::Sint32 => FieldKind::Sint32,
+            Type::Sint64 => FieldKind::Sint64,
+            Type::Fixed32 => FieldKind::Fixed32,
+            Type::Fixed64 => FieldKind::Fixed64,
+            Type::Sfixed32 => FieldKind::Sfixed32,
+            Type::Sfixed64 => FieldKind::Sfixed64,
+            Type::Bool => FieldKind::Bool,
+            Type::String => FieldKind::String,
+            Type::Bytes => FieldKind::Bytes,
+            Type::Enum => FieldKind::Enum(self.enum_names.get(type_name).copied().unwrap_or(0)),
+            Type::Message | Type::Group => {
+                FieldKind::Message(self.by_name.get(type_name).copied().unwrap_or(0))
+            }
+        };
+        let deprecated = field.options.as_ref().is_some_and(|o| o.deprecated());
+        let written_default = (field.label() == Label::Optional && !deprecated)
+            .then_some(field.default_value.as_deref())
+            .flatten()
+            .and_then(|text| self.default_value(kind, text));
+        FieldInfo {
+            number: u32::try_from(field.number()).unwrap_or(0),
+            name: field.name().to_string(),
+            json_key: format!("{}:", serde_json::Value::from(field.name())),
+            kind,
+            repeated: field.label() == Label::Repeated,
+            required: field.label() == Label::Required,
+            required_bit: None,
+            map: self.is_map(parent, field, kind),
+            written_default,
+        }
+    }
+
+    /// Whether `field` of `parent` is a `map<K, V>` field in Mesos' schema: repeated
+    /// entries of a `<Name>Entry { key = 1; value = 2; }` message nested in `parent`
+    /// (see [`crate::schema::is_map_field`]).
+    fn is_map(&self, parent: &str, field: &FieldDescriptorProto, kind: FieldKind) -> bool {
+        let FieldKind::Message(entry) = kind else {
+            return false;
+        };
+        let (entry_name, entry) = &self.messages[entry];
+        let named = |number: i32, name: &str| {
+            entry
+                .field
+                .iter()
+                .any(|f| f.number() == number && f.name() == name)
+        };
+        field.label() == Label::Repeated
+            && entry_name.rsplit_once('.').map(|(scope, _)| scope) == Some(parent)
+            && entry.name().ends_with("Entry")
+            && entry.field.len() == 2
+            && named(1, "key")
+            && named(2, "value")
+    }
+
+    /// A declared default, from its text in the descriptor, as the JSON writer emits it.
+    fn default_value(&self, kind: FieldKind, text: &str) -> Option<Value> {
+        Some(match kind {
+            FieldKind::Double => Value::F64(special_float(text).or_else(|| text.parse().ok())?),
+            FieldKind::Float => Value::F32(
+                special_float(text).map_or_else(|| text.parse().ok(), |v| Some(v as f32))?,
+            ),
+            FieldKind::Int32 | FieldKind::Sint32 | FieldKind::Sfixed32 => {
+                Value::I32(text.parse().ok()?)
+            }
+            FieldKind::Int64 | FieldKind::Sint64 | FieldKind::Sfixed64 => {
+                Value::I64(text.parse().ok()?)
+            }
+            FieldKind::Uint32 | FieldKind::Fixed32 => Value::U32(text.parse().ok()?),
+            FieldKind::Uint64 | FieldKind::Fixed64 => Value::U64(text.parse().ok()?),
+            FieldKind::Bool => Value::Bool(text.parse().ok()?),
+            FieldKind::String => Value::String(text.to_string()),
+            // protoc writes a bytes default C-escaped; Mesos' schemas declare none.
+            FieldKind::Bytes => return None,
+            FieldKind::Enum(index) => Value::EnumNumber(self.enums[index].number(text)?),
+            FieldKind::Message(_) => return None,
+        })
+    }
+}
+
+/// The floating-point defaults protoc writes as words: `inf`, `-inf`, `nan`.
+fn special_float(text: &str) -> Option<f64> {
+    match text {
+        "inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables as `prost_reflect` describes the same schemas, to check ours against.
+    mod reflected {
+        use prost_reflect::{Cardinality, FieldDescriptor, Kind};
+
+        use super::super::*;
+        use crate::schema::{is_map_field, pool};
+
+        /// What one field should say, with types by full name.
+        #[derive(Debug, PartialEq)]
+        pub struct Expected {
+            pub number: u32,
+            pub name: String,
+            pub kind: String,
+            pub repeated: bool,
+            pub required: bool,
+            pub map: bool,
+            pub written_default: Option<Value>,
+        }
+
+        pub fn fields(message: &str) -> Vec<Expected> {
+            let descriptor = pool().get_message_by_name(message).expect("known");
+            let mut fields: Vec<Expected> = descriptor.fields().map(|f| expected(&f)).collect();
+            fields.sort_by_key(|f| f.number);
+            fields
+        }
+
+        fn expected(field: &FieldDescriptor) -> Expected {
+            let kind = match field.kind() {
+                Kind::Enum(e) => format!("enum {}", e.full_name()),
+                Kind::Message(m) => format!("message {}", m.full_name()),
+                other => format!("{other:?}"),
+            };
+            let proto = field.field_descriptor_proto();
+            let deprecated = proto.options.as_ref().is_some_and(|o| o.deprecated());
+            Expected {
+                number: field.number(),
+                name: field.name().to_string(),
+                kind,
+                repeated: field.is_list(),
+                required: field.cardinality() == Cardinality::Required,
+                map: is_map_field(field),
+                written_default: (field.cardinality() == Cardinality::Optional
+                    && proto.default_value.is_some()
+                    && !deprecated)
+                    .then(|| field.default_value()),
+            }
+        }
+    }
+
+    fn kind_name(schema: &WireSchema, kind: FieldKind) -> String {
+        match kind {
+            FieldKind::Enum(i) => format!("enum {}", schema.enums[i].full_name),
+            FieldKind::Message(i) => format!("message {}", schema.messages[i].full_name),
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+
+    #[test]
+    fn tables_say_what_prost_reflect_says_of_every_message_and_enum() {
+        let schema = wire_schema();
+        let pool = crate::schema::pool();
+        assert_eq!(schema.messages.len(), pool.all_messages().count());
+        assert_eq!(schema.enums.len(), pool.all_enums().count());
+        for message in &schema.messages {
+            let ours: Vec<reflected::Expected> = message
+                .fields
+                .iter()
+                .map(|f| reflected::Expected {
+                    number: f.number,
+                    name: f.name.clone(),
+                    kind: kind_name(schema, f.kind),
+                    repeated: f.repeated,
+                    required: f.required,
+                    map: f.map,
+                    written_default: f.written_default.clone(),
+                })
+                .collect();
+            assert_eq!(
+                ours,
+                reflected::fields(&message.full_name),
+                "{}",
+                message.full_name
+            );
+        }
+        for info in &schema.enums {
+            let descriptor = pool.get_enum_by_name(&info.full_name).expect("known enum");
+            for value in descriptor.values() {
+                assert_eq!(
+                    info.number(value.name()),
+                    Some(value.number()),
+                    "{}",
+                    info.full_name
+                );
+            }
+        }
+        let maps = schema
+            .messages
+            .iter()
+            .flat_map(|m| &m.fields)
+            .filter(|f| f.map)
+            .count();
+        assert!(maps > 0, "the schemas have map fields");
+    }
 
     #[test]
     fn tables_follow_the_schema() {
