@@ -6,9 +6,9 @@
 //! `/redirect` sends to the leader whoever asks. Once elected the master recovers its
 //! registry, starts its owner task, and serves; requests that arrive while it recovers
 //! wait for it (up to [`RECOVERY_WAIT`]) rather than being refused, so that agents and
-//! drivers that found the new leader do not back off from it. When its candidacy ends (session expired,
-//! cut off from ZooKeeper) it stops its owner task at once and reports the loss, on which
-//! `mesos-master` exits as Mesos' masters do.
+//! drivers that found the new leader do not back off from it. When its candidacy ends
+//! (session expired, cut off from ZooKeeper) it stops its owner task at once and reports
+//! the loss, on which `mesos-master` exits as Mesos' masters do.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +114,6 @@ pub(super) async fn gate(State(gate): State<Arc<Gate>>, request: Request, next: 
     if !served_by_any_master(path) {
         gate.recovered().await;
     }
-    let path = request.uri().path();
     if path == "/redirect" || path == "/master/redirect" {
         if gate.acting() {
             return (
