@@ -18,21 +18,41 @@ pub fn pool() -> &'static DescriptorPool {
     })
 }
 
-/// Whether `field` is a `map<K, V>` field in Mesos' schema.
-///
-/// Our schemas declare such a field as its repeated `<Name>Entry { key = 1; value = 2; }`
-/// messages (see `scripts/gen_proto.py` for why), exactly as protoc compiles a map; the
-/// JSON mapping writes and reads it as an object.
+/// Whether `field` is a `map<K, V>` field in Mesos' schema (see [`is_map_shape`]).
 pub fn is_map_field(field: &FieldDescriptor) -> bool {
     let Kind::Message(entry) = field.kind() else {
         return false;
     };
-    field.is_list()
-        && entry.parent_message().as_ref() == Some(field.parent_message())
-        && entry.name().ends_with("Entry")
-        && entry.fields().len() == 2
-        && entry.get_field(1).is_some_and(|f| f.name() == "key")
-        && entry.get_field(2).is_some_and(|f| f.name() == "value")
+    let entry_fields = entry.fields().len();
+    is_map_shape(
+        field.is_list(),
+        entry.parent_message().as_ref() == Some(field.parent_message()),
+        entry.name(),
+        entry_fields,
+        |number, name| entry.get_field(number).is_some_and(|f| f.name() == name),
+    )
+}
+
+/// The rule for a `map<K, V>` field in Mesos' schema, whatever describes the field.
+///
+/// Our schemas declare such a field as its repeated `<Name>Entry { key = 1; value = 2; }`
+/// messages (see `scripts/gen_proto.py` for why), exactly as protoc compiles a map; the
+/// JSON mapping writes and reads it as an object. `repeated`: the field is; `nested`: its
+/// entry type is declared inside the field's message; `entry_fields`: how many fields the
+/// entry has; `entry_has(number, name)`: whether it has that field.
+pub(crate) fn is_map_shape(
+    repeated: bool,
+    nested: bool,
+    entry_name: &str,
+    entry_fields: usize,
+    entry_has: impl Fn(u32, &str) -> bool,
+) -> bool {
+    repeated
+        && nested
+        && entry_name.ends_with("Entry")
+        && entry_fields == 2
+        && entry_has(1, "key")
+        && entry_has(2, "value")
 }
 
 /// The descriptor of a message type by its full name, e.g. `mesos.v1.scheduler.Call`.

@@ -16,6 +16,7 @@ use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorSet};
 
 use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::schema::is_map_shape;
 
 /// The type of a field as the byte walkers need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,26 +330,24 @@ impl Tables<'_> {
         }
     }
 
-    /// Whether `field` of `parent` is a `map<K, V>` field in Mesos' schema: repeated
-    /// entries of a `<Name>Entry { key = 1; value = 2; }` message nested in `parent`
-    /// (see [`crate::schema::is_map_field`]).
+    /// Whether `field` of `parent` is a `map<K, V>` field in Mesos' schema.
     fn is_map(&self, parent: &str, field: &FieldDescriptorProto, kind: FieldKind) -> bool {
         let FieldKind::Message(entry) = kind else {
             return false;
         };
         let (entry_name, entry) = &self.messages[entry];
-        let named = |number: i32, name: &str| {
-            entry
-                .field
-                .iter()
-                .any(|f| f.number() == number && f.name() == name)
-        };
-        field.label() == Label::Repeated
-            && entry_name.rsplit_once('.').map(|(scope, _)| scope) == Some(parent)
-            && entry.name().ends_with("Entry")
-            && entry.field.len() == 2
-            && named(1, "key")
-            && named(2, "value")
+        is_map_shape(
+            field.label() == Label::Repeated,
+            entry_name.rsplit_once('.').map(|(scope, _)| scope) == Some(parent),
+            entry.name(),
+            entry.field.len(),
+            |number, name| {
+                entry
+                    .field
+                    .iter()
+                    .any(|f| i64::from(f.number()) == i64::from(number) && f.name() == name)
+            },
+        )
     }
 
     /// A declared default, from its text in the descriptor, as the JSON writer emits it.

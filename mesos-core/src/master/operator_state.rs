@@ -451,7 +451,6 @@ impl MasterState {
 
 /// What GET_TASKS reads of the master's state: borrowed apart from the rest of it (the
 /// registry handle is not `Sync`), so that GET_STATE can build it on another thread.
-#[derive(Clone, Copy)]
 struct TaskViews<'a> {
     tasks: &'a HashMap<TaskKey, TaskEntry>,
     frameworks: &'a HashMap<String, FrameworkRecord>,
