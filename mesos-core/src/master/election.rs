@@ -74,6 +74,9 @@ impl Gate {
     /// contender's own election, not the address ZooKeeper names: a master restarted on a
     /// dead leader's address sees that address lead until the dead session expires.
     async fn recovered(&self) {
+        if *self.serving.borrow() {
+            return;
+        }
         let deadline = tokio::time::Instant::now() + RECOVERY_WAIT;
         let mut serving = self.serving.subscribe();
         while !*serving.borrow_and_update()
