@@ -13,6 +13,7 @@ pub mod ha;
 pub mod http;
 pub mod json;
 pub mod local;
+mod map_field;
 pub mod master;
 pub mod proto;
 pub mod protobuf;

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
 
+use crate::map_field::is_map_shape;
 use crate::proto::FILE_DESCRIPTOR_SET;
 
 /// The pool of every message, enum and file compiled from `proto/`.
@@ -18,7 +19,7 @@ pub fn pool() -> &'static DescriptorPool {
     })
 }
 
-/// Whether `field` is a `map<K, V>` field in Mesos' schema (see [`is_map_shape`]).
+/// Whether `field` is a `map<K, V>` field in Mesos' schema (the rule of `map_field`).
 pub fn is_map_field(field: &FieldDescriptor) -> bool {
     let Kind::Message(entry) = field.kind() else {
         return false;
@@ -31,28 +32,6 @@ pub fn is_map_field(field: &FieldDescriptor) -> bool {
         entry_fields,
         |number, name| entry.get_field(number).is_some_and(|f| f.name() == name),
     )
-}
-
-/// The rule for a `map<K, V>` field in Mesos' schema, whatever describes the field.
-///
-/// Our schemas declare such a field as its repeated `<Name>Entry { key = 1; value = 2; }`
-/// messages (see `scripts/gen_proto.py` for why), exactly as protoc compiles a map; the
-/// JSON mapping writes and reads it as an object. `repeated`: the field is; `nested`: its
-/// entry type is declared inside the field's message; `entry_fields`: how many fields the
-/// entry has; `entry_has(number, name)`: whether it has that field.
-pub(crate) fn is_map_shape(
-    repeated: bool,
-    nested: bool,
-    entry_name: &str,
-    entry_fields: usize,
-    entry_has: impl Fn(u32, &str) -> bool,
-) -> bool {
-    repeated
-        && nested
-        && entry_name.ends_with("Entry")
-        && entry_fields == 2
-        && entry_has(1, "key")
-        && entry_has(2, "value")
 }
 
 /// The descriptor of a message type by its full name, e.g. `mesos.v1.scheduler.Call`.

@@ -112,9 +112,9 @@ fn scan(
     }
 
     if info.required_count > 0 {
-        for field in &info.fields {
+        for field in info.fields {
             if field.required_bit.is_some_and(|bit| seen & (1 << bit) == 0) {
-                missing.push(render(schema, trail).field(&field.name));
+                missing.push(render(schema, trail).field(field.name));
             }
         }
     }
@@ -148,7 +148,7 @@ fn map_entry<'a>(
 fn render(schema: &WireSchema, trail: &[Step]) -> FieldPath {
     let mut path = FieldPath::default();
     for step in trail {
-        path = path.field(&schema.messages[step.message].fields[step.field].name);
+        path = path.field(schema.messages[step.message].fields[step.field].name);
         match &step.element {
             Element::Single => {}
             Element::Index(index) => path = path.index(*index),

@@ -3,20 +3,9 @@
 //! `prost_reflect` descriptors are convenient but every step through them clones reference
 //! counts and looks fields up in maps. The byte-level walkers (the required-field check
 //! and the JSON writer) run on every message sent or received, so they use these plain
-//! tables instead, built once straight from the compiled `FileDescriptorSet` (decoding it
-//! into a `prost_reflect` pool first costs a process about 10 ms, paid by every executor
-//! before its first event).
-
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use prost::Message;
-use prost_reflect::Value;
-use prost_types::field_descriptor_proto::{Label, Type};
-use prost_types::{DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorSet};
-
-use crate::proto::FILE_DESCRIPTOR_SET;
-use crate::schema::is_map_shape;
+//! tables instead. The build script compiles them from the descriptor set into statics
+//! (`build/wire_tables.rs`): building them at run time cost every process, each executor
+//! included, about 5 ms before its first message.
 
 /// The type of a field as the byte walkers need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,15 +46,38 @@ pub enum FieldKind {
     Message(usize),
 }
 
+/// A default declared in the schema, as the JSON writer emits it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    /// A `bool` default.
+    Bool(bool),
+    /// An `int32`, `sint32` or `sfixed32` default.
+    I32(i32),
+    /// An `int64`, `sint64` or `sfixed64` default.
+    I64(i64),
+    /// A `uint32` or `fixed32` default.
+    U32(u32),
+    /// A `uint64` or `fixed64` default.
+    U64(u64),
+    /// A `float` default.
+    F32(f32),
+    /// A `double` default.
+    F64(f64),
+    /// A `string` default.
+    String(&'static str),
+    /// An enum default, by the value's number.
+    Enum(i32),
+}
+
 /// One field of a message type.
 #[derive(Debug)]
 pub struct FieldInfo {
     /// The field number.
     pub number: u32,
     /// The field name, as in the `.proto`.
-    pub name: String,
+    pub name: &'static str,
     /// The name as a JSON object key with its colon, `"name":`, ready to write.
-    pub json_key: String,
+    pub json_key: &'static str,
     /// The field's type.
     pub kind: FieldKind,
     /// `repeated` (including map fields).
@@ -79,20 +91,20 @@ pub struct FieldInfo {
     pub map: bool,
     /// For an optional field with a declared default that is not deprecated: the default,
     /// which Mesos' JSON writer emits when the field is unset.
-    pub written_default: Option<Value>,
+    pub written_default: Option<DefaultValue>,
 }
 
 /// One message type: its fields by number, and their declaration order.
 #[derive(Debug)]
 pub struct MessageInfo {
     /// The full name, e.g. `mesos.v1.TaskStatus`.
-    pub full_name: String,
+    pub full_name: &'static str,
     /// Fields sorted by number, for lookups while reading bytes.
-    pub fields: Vec<FieldInfo>,
+    pub fields: &'static [FieldInfo],
     /// Positions in `fields`, in the order the schema declares the fields.
-    pub declared: Vec<usize>,
+    pub declared: &'static [usize],
     /// For each position in `fields`, its index in `declared`.
-    pub rank: Vec<usize>,
+    pub rank: &'static [usize],
     /// How many fields are `required`.
     pub required_count: usize,
 }
@@ -115,25 +127,25 @@ impl MessageInfo {
 #[derive(Debug)]
 pub struct EnumInfo {
     /// The full name, e.g. `mesos.v1.TaskState`.
-    pub full_name: String,
+    pub full_name: &'static str,
     /// `(number, name)` pairs, sorted by number.
-    pub values: Vec<(i32, String)>,
+    pub values: &'static [(i32, &'static str)],
 }
 
 impl EnumInfo {
     /// The name of the value with this number.
-    pub fn name(&self, number: i32) -> Option<&str> {
+    pub fn name(&self, number: i32) -> Option<&'static str> {
         self.values
             .binary_search_by_key(&number, |(n, _)| *n)
             .ok()
-            .map(|i| self.values[i].1.as_str())
+            .map(|i| self.values[i].1)
     }
 
     /// The number of the value with this name.
     pub fn number(&self, name: &str) -> Option<i32> {
         self.values
             .iter()
-            .find(|(_, n)| n == name)
+            .find(|(_, n)| *n == name)
             .map(|(number, _)| *number)
     }
 }
@@ -142,247 +154,27 @@ impl EnumInfo {
 #[derive(Debug)]
 pub struct WireSchema {
     /// Message types, indexed as `FieldKind::Message` refers to them.
-    pub messages: Vec<MessageInfo>,
+    pub messages: &'static [MessageInfo],
     /// Enum types, indexed as `FieldKind::Enum` refers to them.
-    pub enums: Vec<EnumInfo>,
-    by_name: HashMap<String, usize>,
+    pub enums: &'static [EnumInfo],
+    /// `(full name, index in messages)`, sorted by name.
+    by_name: &'static [(&'static str, usize)],
 }
 
 impl WireSchema {
     /// The index of a message type by its full name, e.g. `mesos.v1.scheduler.Call`.
     pub fn message_index(&self, full_name: &str) -> Option<usize> {
-        self.by_name.get(full_name).copied()
+        self.by_name
+            .binary_search_by_key(&full_name, |(name, _)| name)
+            .ok()
+            .map(|i| self.by_name[i].1)
     }
 }
 
-/// The tables, built on first use.
+/// The tables of every type compiled from `proto/`.
 pub fn wire_schema() -> &'static WireSchema {
-    static SCHEMA: OnceLock<WireSchema> = OnceLock::new();
-    SCHEMA.get_or_init(build)
-}
-
-fn build() -> WireSchema {
-    let set = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET)
-        .expect("the descriptor set written by build.rs is valid");
-    let mut messages: Vec<(String, &DescriptorProto)> = Vec::new();
-    let mut enum_types: Vec<(String, &EnumDescriptorProto)> = Vec::new();
-    for file in &set.file {
-        let package = file.package();
-        collect(
-            package,
-            &file.message_type,
-            &file.enum_type,
-            &mut messages,
-            &mut enum_types,
-        );
-    }
-    let by_name: HashMap<String, usize> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, (name, _))| (name.clone(), i))
-        .collect();
-    let mut enum_names: HashMap<String, usize> = HashMap::new();
-    let mut enums = Vec::with_capacity(enum_types.len());
-    for (full_name, descriptor) in &enum_types {
-        enum_names.insert(full_name.clone(), enums.len());
-        let mut values: Vec<(i32, String)> = descriptor
-            .value
-            .iter()
-            .map(|v| (v.number(), v.name().to_string()))
-            .collect();
-        values.sort_by_key(|(number, _)| *number);
-        values.dedup_by_key(|(number, _)| *number);
-        enums.push(EnumInfo {
-            full_name: full_name.clone(),
-            values,
-        });
-    }
-    let tables = Tables {
-        messages: &messages,
-        by_name: &by_name,
-        enum_names: &enum_names,
-        enums: &enums,
-    };
-    let messages = messages
-        .iter()
-        .map(|(full_name, descriptor)| {
-            let mut fields: Vec<FieldInfo> = descriptor
-                .field
-                .iter()
-                .map(|field| tables.field_info(full_name, field))
-                .collect();
-            fields.sort_by_key(|f| f.number);
-            for (bit, field) in fields.iter_mut().filter(|f| f.required).enumerate() {
-                field.required_bit = u32::try_from(bit).ok().filter(|b| *b < 64);
-            }
-            let declared: Vec<usize> = descriptor
-                .field
-                .iter()
-                .filter_map(|f| {
-                    fields
-                        .iter()
-                        .position(|ours| i64::from(ours.number) == i64::from(f.number()))
-                })
-                .collect();
-            let mut rank = vec![0; fields.len()];
-            for (index, &position) in declared.iter().enumerate() {
-                rank[position] = index;
-            }
-            let required_count = fields.iter().filter(|f| f.required).count();
-            MessageInfo {
-                full_name: full_name.clone(),
-                fields,
-                declared,
-                rank,
-                required_count,
-            }
-        })
-        .collect();
-    WireSchema {
-        messages,
-        enums,
-        by_name,
-    }
-}
-
-/// Gathers the messages and enums declared in `scope` (a package or a message's full
-/// name), nested ones included, under their full names.
-fn collect<'a>(
-    scope: &str,
-    message_types: &'a [DescriptorProto],
-    enum_types: &'a [EnumDescriptorProto],
-    messages: &mut Vec<(String, &'a DescriptorProto)>,
-    enums: &mut Vec<(String, &'a EnumDescriptorProto)>,
-) {
-    let qualify = |name: &str| {
-        if scope.is_empty() {
-            name.to_string()
-        } else {
-            format!("{scope}.{name}")
-        }
-    };
-    for descriptor in enum_types {
-        enums.push((qualify(descriptor.name()), descriptor));
-    }
-    for descriptor in message_types {
-        let full_name = qualify(descriptor.name());
-        messages.push((full_name.clone(), descriptor));
-        collect(
-            &full_name,
-            &descriptor.nested_type,
-            &descriptor.enum_type,
-            messages,
-            enums,
-        );
-    }
-}
-
-/// The lookups a field's entry needs while the tables are being built.
-struct Tables<'a> {
-    messages: &'a [(String, &'a DescriptorProto)],
-    by_name: &'a HashMap<String, usize>,
-    enum_names: &'a HashMap<String, usize>,
-    enums: &'a [EnumInfo],
-}
-
-impl Tables<'_> {
-    /// The entry of `field`, declared in message `parent` (a full name).
-    fn field_info(&self, parent: &str, field: &FieldDescriptorProto) -> FieldInfo {
-        // protoc writes resolved type names fully qualified, with a leading dot; every
-        // type referenced is in the same set, hence in the tables.
-        let type_name = field.type_name().trim_start_matches('.');
-        let kind = match field.r#type() {
-            Type::Double => FieldKind::Double,
-            Type::Float => FieldKind::Float,
-            Type::Int32 => FieldKind::Int32,
-            Type::Int64 => FieldKind::Int64,
-            Type::Uint32 => FieldKind::Uint32,
-            Type::Uint64 => FieldKind::Uint64,
-            Type::Sint32 => FieldKind::Sint32,
-            Type::Sint64 => FieldKind::Sint64,
-            Type::Fixed32 => FieldKind::Fixed32,
-            Type::Fixed64 => FieldKind::Fixed64,
-            Type::Sfixed32 => FieldKind::Sfixed32,
-            Type::Sfixed64 => FieldKind::Sfixed64,
-            Type::Bool => FieldKind::Bool,
-            Type::String => FieldKind::String,
-            Type::Bytes => FieldKind::Bytes,
-            Type::Enum => FieldKind::Enum(self.enum_names.get(type_name).copied().unwrap_or(0)),
-            Type::Message | Type::Group => {
-                FieldKind::Message(self.by_name.get(type_name).copied().unwrap_or(0))
-            }
-        };
-        let deprecated = field.options.as_ref().is_some_and(|o| o.deprecated());
-        let written_default = (field.label() == Label::Optional && !deprecated)
-            .then_some(field.default_value.as_deref())
-            .flatten()
-            .and_then(|text| self.default_value(kind, text));
-        FieldInfo {
-            number: u32::try_from(field.number()).unwrap_or(0),
-            name: field.name().to_string(),
-            json_key: format!("{}:", serde_json::Value::from(field.name())),
-            kind,
-            repeated: field.label() == Label::Repeated,
-            required: field.label() == Label::Required,
-            required_bit: None,
-            map: self.is_map(parent, field, kind),
-            written_default,
-        }
-    }
-
-    /// Whether `field` of `parent` is a `map<K, V>` field in Mesos' schema.
-    fn is_map(&self, parent: &str, field: &FieldDescriptorProto, kind: FieldKind) -> bool {
-        let FieldKind::Message(entry) = kind else {
-            return false;
-        };
-        let (entry_name, entry) = &self.messages[entry];
-        is_map_shape(
-            field.label() == Label::Repeated,
-            entry_name.rsplit_once('.').map(|(scope, _)| scope) == Some(parent),
-            entry.name(),
-            entry.field.len(),
-            |number, name| {
-                entry
-                    .field
-                    .iter()
-                    .any(|f| i64::from(f.number()) == i64::from(number) && f.name() == name)
-            },
-        )
-    }
-
-    /// A declared default, from its text in the descriptor, as the JSON writer emits it.
-    fn default_value(&self, kind: FieldKind, text: &str) -> Option<Value> {
-        Some(match kind {
-            FieldKind::Double => Value::F64(special_float(text).or_else(|| text.parse().ok())?),
-            FieldKind::Float => Value::F32(
-                special_float(text).map_or_else(|| text.parse().ok(), |v| Some(v as f32))?,
-            ),
-            FieldKind::Int32 | FieldKind::Sint32 | FieldKind::Sfixed32 => {
-                Value::I32(text.parse().ok()?)
-            }
-            FieldKind::Int64 | FieldKind::Sint64 | FieldKind::Sfixed64 => {
-                Value::I64(text.parse().ok()?)
-            }
-            FieldKind::Uint32 | FieldKind::Fixed32 => Value::U32(text.parse().ok()?),
-            FieldKind::Uint64 | FieldKind::Fixed64 => Value::U64(text.parse().ok()?),
-            FieldKind::Bool => Value::Bool(text.parse().ok()?),
-            FieldKind::String => Value::String(text.to_string()),
-            // protoc writes a bytes default C-escaped; Mesos' schemas declare none.
-            FieldKind::Bytes => return None,
-            FieldKind::Enum(index) => Value::EnumNumber(self.enums[index].number(text)?),
-            FieldKind::Message(_) => return None,
-        })
-    }
-}
-
-/// The floating-point defaults protoc writes as words: `inf`, `-inf`, `nan`.
-fn special_float(text: &str) -> Option<f64> {
-    match text {
-        "inf" => Some(f64::INFINITY),
-        "-inf" => Some(f64::NEG_INFINITY),
-        "nan" => Some(f64::NAN),
-        _ => None,
-    }
+    static SCHEMA: WireSchema = include!(concat!(env!("OUT_DIR"), "/wire_tables.rs"));
+    &SCHEMA
 }
 
 #[cfg(test)]
@@ -391,9 +183,8 @@ mod tests {
 
     /// The tables as `prost_reflect` describes the same schemas, to check ours against.
     mod reflected {
-        use prost_reflect::{Cardinality, FieldDescriptor, Kind};
+        use prost_reflect::{Cardinality, FieldDescriptor, Kind, Value};
 
-        use super::super::*;
         use crate::schema::{is_map_field, pool};
 
         /// What one field should say, with types by full name.
@@ -438,6 +229,22 @@ mod tests {
         }
     }
 
+    /// A default as `prost_reflect` gives it.
+    fn reflected_value(default: DefaultValue) -> prost_reflect::Value {
+        use prost_reflect::Value;
+        match default {
+            DefaultValue::Bool(b) => Value::Bool(b),
+            DefaultValue::I32(n) => Value::I32(n),
+            DefaultValue::I64(n) => Value::I64(n),
+            DefaultValue::U32(n) => Value::U32(n),
+            DefaultValue::U64(n) => Value::U64(n),
+            DefaultValue::F32(f) => Value::F32(f),
+            DefaultValue::F64(f) => Value::F64(f),
+            DefaultValue::String(s) => Value::String(s.to_string()),
+            DefaultValue::Enum(n) => Value::EnumNumber(n),
+        }
+    }
+
     fn kind_name(schema: &WireSchema, kind: FieldKind) -> String {
         match kind {
             FieldKind::Enum(i) => format!("enum {}", schema.enums[i].full_name),
@@ -452,29 +259,30 @@ mod tests {
         let pool = crate::schema::pool();
         assert_eq!(schema.messages.len(), pool.all_messages().count());
         assert_eq!(schema.enums.len(), pool.all_enums().count());
-        for message in &schema.messages {
+        for (index, message) in schema.messages.iter().enumerate() {
+            assert_eq!(schema.message_index(message.full_name), Some(index));
             let ours: Vec<reflected::Expected> = message
                 .fields
                 .iter()
                 .map(|f| reflected::Expected {
                     number: f.number,
-                    name: f.name.clone(),
+                    name: f.name.to_string(),
                     kind: kind_name(schema, f.kind),
                     repeated: f.repeated,
                     required: f.required,
                     map: f.map,
-                    written_default: f.written_default.clone(),
+                    written_default: f.written_default.map(reflected_value),
                 })
                 .collect();
             assert_eq!(
                 ours,
-                reflected::fields(&message.full_name),
+                reflected::fields(message.full_name),
                 "{}",
                 message.full_name
             );
         }
-        for info in &schema.enums {
-            let descriptor = pool.get_enum_by_name(&info.full_name).expect("known enum");
+        for info in schema.enums {
+            let descriptor = pool.get_enum_by_name(info.full_name).expect("known enum");
             for value in descriptor.values() {
                 assert_eq!(
                     info.number(value.name()),
@@ -487,7 +295,7 @@ mod tests {
         let maps = schema
             .messages
             .iter()
-            .flat_map(|m| &m.fields)
+            .flat_map(|m| m.fields.iter())
             .filter(|f| f.map)
             .count();
         assert!(maps > 0, "the schemas have map fields");
@@ -502,7 +310,7 @@ mod tests {
         let status = &schema.messages[index];
         let declared: Vec<&str> = status.declared[..4]
             .iter()
-            .map(|&p| status.fields[p].name.as_str())
+            .map(|&p| status.fields[p].name)
             .collect();
         assert_eq!(declared, ["task_id", "state", "message", "source"]);
         let state = &status.fields[status.position(2).expect("state")];
@@ -513,7 +321,10 @@ mod tests {
         assert!(state.required);
 
         let filters = &schema.messages[schema.message_index("mesos.v1.Filters").expect("x")];
-        assert_eq!(filters.fields[0].written_default, Some(Value::F64(5.0)));
+        assert_eq!(
+            filters.fields[0].written_default,
+            Some(DefaultValue::F64(5.0))
+        );
         let resource = &schema.messages[schema.message_index("mesos.v1.Resource").expect("x")];
         let role = &resource.fields[resource.position(6).expect("role")];
         assert_eq!(

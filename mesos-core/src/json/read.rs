@@ -69,7 +69,7 @@ impl<'s, 'j> Reader<'s, 'j> {
             let Some(position) = info.position_by_name(key) else {
                 return Err(JsonError::UnknownField {
                     path: self.path(),
-                    message: info.full_name.clone(),
+                    message: info.full_name.to_string(),
                     field: key.clone(),
                 });
             };

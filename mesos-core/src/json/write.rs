@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use prost_reflect::Value;
 
 use crate::protowire::{next_field, read_varint, take_array, Payload};
-use crate::wire_schema::{FieldInfo, FieldKind, MessageInfo, WireSchema};
+use crate::wire_schema::{DefaultValue, FieldInfo, FieldKind, MessageInfo, WireSchema};
 
 /// Appends the message of type `message` encoded in `bytes` to `out` as Mesos JSON.
 pub(super) fn write_message(schema: &WireSchema, message: usize, bytes: &[u8], out: &mut Vec<u8>) {
@@ -45,7 +44,7 @@ pub(super) fn write_message(schema: &WireSchema, message: usize, bytes: &[u8], o
         first = false;
         out.extend_from_slice(field.json_key.as_bytes());
         match (items.last(), &field.written_default) {
-            (None, Some(default)) => write_default(schema, field.kind, default, out),
+            (None, Some(default)) => write_default(schema, field.kind, *default, out),
             (None, None) => {}
             (Some(_), _) if field.map => write_map(schema, field, items, out),
             (Some(_), _) if field.repeated => {
@@ -238,22 +237,20 @@ fn write_zero(schema: &WireSchema, kind: FieldKind, out: &mut Vec<u8>) {
 }
 
 /// Writes a declared default (a field the message leaves unset).
-fn write_default(schema: &WireSchema, kind: FieldKind, value: &Value, out: &mut Vec<u8>) {
+fn write_default(schema: &WireSchema, kind: FieldKind, value: DefaultValue, out: &mut Vec<u8>) {
     match value {
-        Value::Bool(b) => out.extend_from_slice(bool_text(*b)),
-        Value::I32(n) => write_number(*n, out),
-        Value::I64(n) => write_number(*n, out),
-        Value::U32(n) => write_number(*n, out),
-        Value::U64(n) => write_number(*n, out),
-        Value::F32(f) => write_float(f64::from(*f), out),
-        Value::F64(f) => write_float(*f, out),
-        Value::String(s) => write_str(s, out),
-        Value::Bytes(b) => write_str(&STANDARD.encode(b), out),
-        Value::EnumNumber(n) => match kind {
-            FieldKind::Enum(e) => write_enum(schema, e, *n, out),
-            _ => write_number(*n, out),
+        DefaultValue::Bool(b) => out.extend_from_slice(bool_text(b)),
+        DefaultValue::I32(n) => write_number(n, out),
+        DefaultValue::I64(n) => write_number(n, out),
+        DefaultValue::U32(n) => write_number(n, out),
+        DefaultValue::U64(n) => write_number(n, out),
+        DefaultValue::F32(f) => write_float(f64::from(f), out),
+        DefaultValue::F64(f) => write_float(f, out),
+        DefaultValue::String(s) => write_str(s, out),
+        DefaultValue::Enum(n) => match kind {
+            FieldKind::Enum(e) => write_enum(schema, e, n, out),
+            _ => write_number(n, out),
         },
-        Value::Message(_) | Value::List(_) | Value::Map(_) => write_zero(schema, kind, out),
     }
 }
 
