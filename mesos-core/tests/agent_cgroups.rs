@@ -26,11 +26,16 @@ use mesos_core::agent::containerizer::cgroups::{Cgroups, CgroupsVersion, Control
 use mesos_core::agent::containerizer::{ContainerizerConfig, LauncherKind};
 use serde_json::json;
 
-const CGROUPS_ROOT: &str = "mesos_agent_test";
+/// Each test's agent has its own cgroups root: an agent starting up destroys every
+/// container under its root that it does not know (Mesos' orphan sweep), so agents of tests
+/// running at the same time must not share one.
+const NAMESPACE_TEST_ROOT: &str = "mesos_agent_test";
+const OOM_TEST_ROOT: &str = "mesos_agent_test_oom";
 const RESOURCES: &str = "cpus:2;mem:1024;disk:1024;ports:[31000-31100]";
 
-/// The pymesos executor command and the host's v1 cgroups, or why the test cannot run.
-fn requirements() -> Result<(String, Cgroups), String> {
+/// The pymesos executor command and the host's v1 cgroups under `cgroups_root`, or why the
+/// test cannot run.
+fn requirements(cgroups_root: &str) -> Result<(String, Cgroups), String> {
     let command = match pymesos_executor_command() {
         Ok(c) => c,
         Err(reason) => {
@@ -41,7 +46,7 @@ fn requirements() -> Result<(String, Cgroups), String> {
     if !nix::unistd::Uid::effective().is_root() {
         return Err("not root".into());
     }
-    let cgroups = Cgroups::detect(CGROUPS_ROOT).map_err(|e| format!("no cgroups: {e}"))?;
+    let cgroups = Cgroups::detect(cgroups_root).map_err(|e| format!("no cgroups: {e}"))?;
     if cgroups.version() != CgroupsVersion::V1 {
         return Err("host cgroups are not v1".into());
     }
@@ -53,22 +58,25 @@ fn requirements() -> Result<(String, Cgroups), String> {
     Ok((command, cgroups))
 }
 
-fn linux_isolation() -> ContainerizerConfig {
+fn linux_isolation(cgroups_root: &str) -> ContainerizerConfig {
     ContainerizerConfig {
         isolation: "cgroups/cpu,cgroups/mem,namespaces/pid,filesystem/linux".into(),
         launcher: LauncherKind::Linux,
-        cgroups_root: CGROUPS_ROOT.into(),
+        cgroups_root: cgroups_root.into(),
         cgroups_enable_cfs: true,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
-    let (command, cgroups) = match requirements() {
+    let (command, cgroups) = match requirements(NAMESPACE_TEST_ROOT) {
         Ok(r) => r,
         Err(why) => return println!("SKIPPED: {why}"),
     };
-    let cluster = TestCluster::start(RESOURCES, |o| o.containerizer = linux_isolation()).await;
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.containerizer = linux_isolation(NAMESPACE_TEST_ROOT)
+    })
+    .await;
     let mut scheduler = cluster.scheduler(framework_info("cg", "*", &[])).await;
     let offer = scheduler.offer().await;
     let mut task = task_with_executor(
@@ -183,11 +191,14 @@ async fn task_runs_in_its_cgroups_and_pid_namespace_and_leaves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oom_kill_fails_the_task_with_the_memory_limitation() {
-    let (command, cgroups) = match requirements() {
+    let (command, cgroups) = match requirements(OOM_TEST_ROOT) {
         Ok(r) => r,
         Err(why) => return println!("SKIPPED: {why}"),
     };
-    let cluster = TestCluster::start(RESOURCES, |o| o.containerizer = linux_isolation()).await;
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.containerizer = linux_isolation(OOM_TEST_ROOT)
+    })
+    .await;
     let mut scheduler = cluster.scheduler(framework_info("oom", "*", &[])).await;
     let offer = scheduler.offer().await;
     let mut task = task_with_executor(
