@@ -343,12 +343,26 @@ impl AgentState {
             .executors
             .insert(executor_id.clone(), executor);
 
+        let run = RunCheckpoint {
+            checkpoints: self.checkpoints(),
+            framework_id: framework_id.to_string(),
+            executor_id: executor_id.clone(),
+            record: RunRecord {
+                pid: 0,
+                start_time: None,
+                command_executor,
+                checkpoint: self.checkpointing(framework_id),
+                cpus: limits.cpus,
+                mem_bytes: limits.mem_bytes,
+            },
+        };
         let containerizer = self.containerizer.clone();
         let handle = self.handle.clone();
         let framework_id = framework_id.to_string();
         tokio::spawn(async move {
             let result =
-                prepare_and_launch(containerizer, &container_id, spec, user, uris, limits).await;
+                prepare_and_launch(containerizer, &container_id, spec, user, uris, limits, run)
+                    .await;
             handle.send(move |s| {
                 s.executor_launched(&framework_id, &executor_id, &container_id, result)
             });
@@ -373,7 +387,6 @@ impl AgentState {
         match result {
             Ok(pid) => {
                 executor.pid = Some(pid);
-                let _ = paths::link_latest_run(&executor.directory);
                 let directory = executor.directory.clone();
                 self.attach_sandbox(framework_id, executor_id, &directory);
                 let Some(executor) = self.executor_mut(framework_id, executor_id) else {
@@ -390,25 +403,6 @@ impl AgentState {
                 if executor.phase == ExecutorPhase::Launching {
                     executor.phase = ExecutorPhase::Registering;
                     executor.registration_deadline = Some(Instant::now() + timeout);
-                }
-                let limits = launch::container_limits(&executor.resources);
-                let command_executor = executor.command_executor;
-                let run = RunRecord {
-                    pid,
-                    start_time: crate::agent::containerizer::procfs::read_stat(pid)
-                        .ok()
-                        .flatten()
-                        .map(|stat| stat.start_time),
-                    command_executor,
-                    checkpoint: self.checkpointing(framework_id),
-                    cpus: limits.cpus,
-                    mem_bytes: limits.mem_bytes,
-                };
-                if let Err(e) =
-                    self.checkpoints()
-                        .write_run(framework_id, executor_id, container_id, &run)
-                {
-                    tracing::error!("cannot checkpoint container {container_id}: {e}");
                 }
                 // Tasks that joined while the container was launching.
                 self.resize_container(framework_id, executor_id);

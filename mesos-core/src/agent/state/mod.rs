@@ -524,8 +524,42 @@ fn launch_group_event(task_group: TaskGroupInfo) -> Event {
     }
 }
 
-/// Makes the sandbox (owned by `user`), fetches the URIs into it and launches the
-/// container; the pid or why it failed.
+/// The checkpoint of a container being launched, written by the launch itself (off the
+/// state's task, which would otherwise wait on the file system for every launch) once the
+/// executor's pid is known.
+struct RunCheckpoint {
+    checkpoints: Checkpoints,
+    framework_id: String,
+    executor_id: String,
+    /// The record, with the pid and its start time still to be filled in.
+    record: RunRecord,
+}
+
+impl RunCheckpoint {
+    /// Records the container launched with `pid` in `sandbox`: its `run.json` and its
+    /// executor's `runs/latest` link.
+    fn write(mut self, container_id: &str, pid: i32, sandbox: &std::path::Path) {
+        self.record.pid = pid;
+        self.record.start_time = super::containerizer::procfs::read_stat(pid)
+            .ok()
+            .flatten()
+            .map(|stat| stat.start_time);
+        if let Err(e) = self.checkpoints.write_run(
+            &self.framework_id,
+            &self.executor_id,
+            container_id,
+            &self.record,
+        ) {
+            tracing::error!("cannot checkpoint container {container_id}: {e}");
+        }
+        if let Err(e) = paths::link_latest_run(sandbox) {
+            tracing::warn!("cannot link the latest run of {}: {e}", sandbox.display());
+        }
+    }
+}
+
+/// Makes the sandbox (owned by `user`), fetches the URIs into it, launches the container
+/// and checkpoints it; the pid or why it failed.
 async fn prepare_and_launch(
     containerizer: Arc<Containerizer>,
     container_id: &str,
@@ -533,6 +567,7 @@ async fn prepare_and_launch(
     user: Option<String>,
     uris: Vec<crate::proto::mesos::v1::command_info::Uri>,
     limits: super::containerizer::isolator::ResourceLimits,
+    run: RunCheckpoint,
 ) -> Result<i32, String> {
     let sandbox = spec.sandbox.clone();
     tokio::fs::create_dir_all(&sandbox)
@@ -550,8 +585,12 @@ async fn prepare_and_launch(
             .map_err(|e| format!("Failed to fetch URIs: {e}"))?;
     }
     let id = container_id.to_string();
-    tokio::task::spawn_blocking(move || containerizer.launch(&id, &spec, &limits))
-        .await
-        .map_err(|e| format!("launch task failed: {e}"))?
-        .map_err(|e| e.to_string())
+    tokio::task::spawn_blocking(move || {
+        let pid = containerizer.launch(&id, &spec, &limits)?;
+        run.write(&id, pid, &sandbox);
+        Ok(pid)
+    })
+    .await
+    .map_err(|e| format!("launch task failed: {e}"))?
+    .map_err(|e: super::containerizer::ContainerizerError| e.to_string())
 }
