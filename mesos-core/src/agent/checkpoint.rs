@@ -7,11 +7,15 @@
 //! frameworks/<fw>/executors/<ex>/runs/<c>/run.json     the container: pid, limits, ...
 //! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.info     Task (protobuf)
 //! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.updates  status update log
+//! containers/<c>.json                                  a container of a framework that
+//!                                                      does not checkpoint
 //! ```
 //!
-//! Every file is replaced atomically and fsynced. A run's `run.json` is written for every
-//! container (so a restarted agent can kill those it must not keep); the infos only for
-//! frameworks with `checkpoint: true`. A run that ended has its `run.json` removed.
+//! Every container gets a record, so a restarted agent can kill those it must not keep:
+//! `run.json` (replaced atomically and fsynced, with the infos) for frameworks with
+//! `checkpoint: true`; otherwise one file in the flat `containers/`, written without fsync,
+//! as launching into a directory tree of its own cost four inodes per container. A run that
+//! ended has its record removed.
 
 use std::path::{Path, PathBuf};
 
@@ -62,6 +66,14 @@ pub struct RunRecord {
     pub mem_bytes: Option<u64>,
 }
 
+/// The record of a container of a framework that does not checkpoint.
+#[derive(Debug, Serialize, Deserialize)]
+struct ContainerRecord {
+    framework_id: String,
+    executor_id: String,
+    run: RunRecord,
+}
+
 /// Where one agent's checkpoints live.
 #[derive(Debug, Clone)]
 pub struct Checkpoints {
@@ -78,6 +90,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 fn write(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
     durable_fs::create_dirs(durable_fs::parent_of(path)).map_err(io(path))?;
     durable_fs::replace_file(path, bytes).map_err(io(path))
+}
+
+fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, CheckpointError> {
+    serde_json::to_vec(value).map_err(|e| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 fn read_message<M: Message + Default>(path: &Path) -> Result<Option<M>, CheckpointError> {
@@ -156,6 +175,13 @@ impl Checkpoints {
             .join(container_id)
     }
 
+    /// The record of a container of a framework that does not checkpoint.
+    fn container_record(&self, container_id: &str) -> PathBuf {
+        self.root
+            .join("containers")
+            .join(format!("{container_id}.json"))
+    }
+
     /// The status update log of a task.
     pub fn task_updates(
         &self,
@@ -211,20 +237,23 @@ impl Checkpoints {
         container_id: &str,
         run: &RunRecord,
     ) -> Result<(), CheckpointError> {
-        let path = self
-            .run_dir(framework_id, executor_id, container_id)
-            .join("run.json");
-        let bytes = serde_json::to_vec(run).map_err(|e| CheckpointError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
         if run.checkpoint {
-            return write(&path, &bytes);
+            let path = self
+                .run_dir(framework_id, executor_id, container_id)
+                .join("run.json");
+            return write(&path, &to_json(&path, run)?);
         }
         // Only there so a restarted agent can kill the container: no fsync on the launch
         // path (losing it in a crash leaves the cgroup sweep to find the container).
+        let path = self.container_record(container_id);
+        let record = ContainerRecord {
+            framework_id: framework_id.to_string(),
+            executor_id: executor_id.to_string(),
+            run: run.clone(),
+        };
+        let bytes = to_json(&path, &record)?;
         std::fs::create_dir_all(durable_fs::parent_of(&path)).map_err(io(&path))?;
-        std::fs::write(&path, &bytes).map_err(io(&path))
+        std::fs::write(&path, bytes).map_err(io(&path))
     }
 
     /// Marks a container as ended: a restarted agent does not recover it.
@@ -237,6 +266,12 @@ impl Checkpoints {
         let path = self
             .run_dir(framework_id, executor_id, container_id)
             .join("run.json");
+        let record = self.container_record(container_id);
+        match std::fs::remove_file(&record) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&record)(e)),
+        }
         match std::fs::remove_file(&path) {
             Ok(()) => durable_fs::sync_dir(durable_fs::parent_of(&path)).map_err(io(&path)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -287,7 +322,51 @@ impl Checkpoints {
                 }
             }
         }
+        self.recover_container_records(&mut runs)?;
         Ok(runs)
+    }
+
+    /// Adds the containers of frameworks that do not checkpoint to `runs`.
+    fn recover_container_records(
+        &self,
+        runs: &mut Vec<RecoveredRun>,
+    ) -> Result<(), CheckpointError> {
+        let dir = self.root.join("containers");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(&dir)(e)),
+        };
+        let mut records = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(io(&dir))?.path();
+            let container_id = match (path.file_stem(), path.extension()) {
+                (Some(stem), Some(ext)) if ext == "json" => stem.to_string_lossy().into_owned(),
+                _ => continue,
+            };
+            let bytes = std::fs::read(&path).map_err(io(&path))?;
+            let record: ContainerRecord =
+                serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Corrupt {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+            records.push((container_id, record));
+        }
+        records.sort_by(|a, b| a.0.cmp(&b.0));
+        runs.extend(
+            records
+                .into_iter()
+                .map(|(container_id, record)| RecoveredRun {
+                    framework_id: record.framework_id,
+                    framework: None,
+                    executor: None,
+                    executor_id: record.executor_id,
+                    container_id,
+                    run: record.run,
+                    tasks: Vec::new(),
+                }),
+        );
+        Ok(())
     }
 }
 
@@ -330,9 +409,34 @@ mod tests {
         checkpoints.write_task("E", "C1", &task).unwrap();
         checkpoints.write_run("F", "E", "C0", &run).unwrap();
         checkpoints.end_run("F", "E", "C0").unwrap();
+        let unkept = RunRecord {
+            checkpoint: false,
+            ..run.clone()
+        };
+        checkpoints.write_run("G", "E2", "C2", &unkept).unwrap();
+        checkpoints.write_run("G", "E3", "C3", &unkept).unwrap();
+        checkpoints.end_run("G", "E3", "C3").unwrap();
 
         let recovered = checkpoints.recover().unwrap();
-        assert_eq!(recovered.len(), 1);
+        assert_eq!(recovered.len(), 2);
+        let other = &recovered[1];
+        assert_eq!(
+            (
+                other.framework_id.as_str(),
+                other.executor_id.as_str(),
+                other.container_id.as_str()
+            ),
+            ("G", "E2", "C2")
+        );
+        assert_eq!((&other.framework, &other.executor), (&None, &None));
+        assert_eq!(other.run, unkept);
+        assert!(other.tasks.is_empty());
+        assert!(
+            !paths::meta_agent_dir(work.path(), "S1")
+                .join("frameworks/G")
+                .exists(),
+            "a framework that does not checkpoint gets no directories"
+        );
         let r = &recovered[0];
         assert_eq!(
             (
@@ -363,9 +467,25 @@ mod tests {
             mem_bytes: None,
         };
         checkpoints.write_run("F", "E", "C", &run).unwrap();
-        let path = paths::meta_agent_dir(work.path(), "S1")
-            .join("frameworks/F/executors/E/runs/C/run.json");
+        let path = paths::meta_agent_dir(work.path(), "S1").join("containers/C.json");
         std::fs::write(&path, b"{not json").unwrap();
+        let err = checkpoints.recover().unwrap_err();
+        assert!(err.to_string().contains("C.json"), "{err}");
+        let kept = paths::meta_agent_dir(work.path(), "S1")
+            .join("frameworks/F/executors/E/runs/C1/run.json");
+        checkpoints
+            .write_run(
+                "F",
+                "E",
+                "C1",
+                &RunRecord {
+                    checkpoint: true,
+                    ..run
+                },
+            )
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&kept, b"{not json").unwrap();
         let err = checkpoints.recover().unwrap_err();
         assert!(err.to_string().contains("run.json"), "{err}");
     }
