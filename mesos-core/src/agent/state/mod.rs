@@ -536,7 +536,7 @@ struct RunCheckpoint {
 }
 
 impl RunCheckpoint {
-    /// Records the container launched with `pid` in `sandbox`: its `run.json` and its
+    /// Records the container launched with `pid` in `sandbox`: its run record and its
     /// executor's `runs/latest` link.
     fn write(mut self, container_id: &str, pid: i32, sandbox: &std::path::Path) {
         self.record.pid = pid;
