@@ -99,6 +99,16 @@ fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, CheckpointErr
     })
 }
 
+fn from_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<T, CheckpointError> {
+    serde_json::from_slice(bytes).map_err(|e| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
 fn read_message<M: Message + Default>(path: &Path) -> Result<Option<M>, CheckpointError> {
     let Some(bytes) = durable_fs::read_if_exists(path).map_err(io(path))? else {
         return Ok(None);
@@ -297,11 +307,7 @@ impl Checkpoints {
                     else {
                         continue;
                     };
-                    let run: RunRecord =
-                        serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Corrupt {
-                            path: record.clone(),
-                            reason: e.to_string(),
-                        })?;
+                    let run: RunRecord = from_json(&record, &bytes)?;
                     let mut tasks = Vec::new();
                     for task_id in subdirectories(&run_dir.join("tasks"))? {
                         let task_dir = run_dir.join("tasks").join(&task_id);
@@ -345,11 +351,7 @@ impl Checkpoints {
                 _ => continue,
             };
             let bytes = std::fs::read(&path).map_err(io(&path))?;
-            let record: ContainerRecord =
-                serde_json::from_slice(&bytes).map_err(|e| CheckpointError::Corrupt {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+            let record: ContainerRecord = from_json(&path, &bytes)?;
             records.push((container_id, record));
         }
         records.sort_by(|a, b| a.0.cmp(&b.0));
