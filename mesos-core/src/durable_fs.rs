@@ -64,6 +64,15 @@ pub(crate) fn read_if_exists(path: &Path) -> io::Result<Option<Vec<u8>>> {
     }
 }
 
+/// Removes a file; whether it was there.
+pub(crate) fn remove_if_exists(path: &Path) -> io::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +85,7 @@ mod tests {
         assert!(nested.is_dir());
         create_dirs(&nested).expect("creating again is fine");
         assert_eq!(read_if_exists(&nested.join("none")).expect("read"), None);
+        assert!(!remove_if_exists(&nested.join("none")).expect("remove"));
         fs::write(nested.join("x"), b"1").expect("write");
         assert_eq!(
             read_if_exists(&nested.join("x")).expect("read"),

@@ -277,16 +277,11 @@ impl Checkpoints {
             .run_dir(framework_id, executor_id, container_id)
             .join("run.json");
         let record = self.container_record(container_id);
-        match std::fs::remove_file(&record) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(&record)(e)),
+        durable_fs::remove_if_exists(&record).map_err(io(&record))?;
+        if durable_fs::remove_if_exists(&path).map_err(io(&path))? {
+            durable_fs::sync_dir(durable_fs::parent_of(&path)).map_err(io(&path))?;
         }
-        match std::fs::remove_file(&path) {
-            Ok(()) => durable_fs::sync_dir(durable_fs::parent_of(&path)).map_err(io(&path)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io(&path)(e)),
-        }
+        Ok(())
     }
 
     /// Every container that had not ended when the agent stopped.
