@@ -194,7 +194,7 @@ fn main() {
             agent_id: Some(AgentId {
                 value: agent.clone(),
             }),
-            status_update: Some(agent_call::StatusUpdate {
+            status_updates: vec![agent_call::StatusUpdate {
                 framework_id: FrameworkId {
                     value: framework.clone(),
                 },
@@ -207,7 +207,7 @@ fn main() {
                     timestamp: Some(1.0),
                     ..Default::default()
                 },
-            }),
+            }],
             ..Default::default()
         };
         master.agent_call(agent, call, now).expect("status update");

@@ -273,22 +273,39 @@ impl Cluster {
         task: &str,
         state: TaskState,
     ) {
-        let update = AgentCall {
+        let (status, reason) = self
+            .status_updates(agent, agent_stream_id, framework, task, &[state])
+            .await;
+        assert_eq!(status, 202, "{reason}");
+    }
+
+    /// One STATUS_UPDATE call carrying an update of `task` to each of `states`, in order:
+    /// the master's HTTP status and body.
+    async fn status_updates(
+        &self,
+        agent: &str,
+        agent_stream_id: &str,
+        framework: &str,
+        task: &str,
+        states: &[TaskState],
+    ) -> (u16, String) {
+        let update = |state: &TaskState| agent_call::StatusUpdate {
+            framework_id: FrameworkId {
+                value: framework.into(),
+            },
+            status: TaskStatus {
+                task_id: TaskId { value: task.into() },
+                state: *state as i32,
+                uuid: Some(vec![*state as u8; 16]),
+                ..Default::default()
+            },
+        };
+        let call = AgentCall {
             agent_id: Some(AgentId {
                 value: agent.into(),
             }),
             r#type: Some(agent_call::Type::StatusUpdate as i32),
-            status_update: Some(agent_call::StatusUpdate {
-                framework_id: FrameworkId {
-                    value: framework.into(),
-                },
-                status: TaskStatus {
-                    task_id: TaskId { value: task.into() },
-                    state: state as i32,
-                    uuid: Some(vec![state as u8; 16]),
-                    ..Default::default()
-                },
-            }),
+            status_updates: states.iter().map(update).collect(),
             ..Default::default()
         };
         let response = self
@@ -296,11 +313,12 @@ impl Cluster {
             .post(self.url("/master/internal/agent"))
             .header("Content-Type", "application/x-protobuf")
             .header("Agent-Stream-Id", agent_stream_id)
-            .body(update.encode_to_vec())
+            .body(call.encode_to_vec())
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 202);
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
     }
 
     /// POSTs an operator call in JSON: the status and the body (JSON when there is one).
@@ -517,6 +535,44 @@ async fn roles_weights_and_quota() {
     cluster.ok(removal).await;
     let got = cluster.ok(json!({"type": "GET_QUOTA"})).await;
     assert_eq!(got, fixture("master_GET_QUOTA.json"));
+    cluster.master.stop().await;
+}
+
+#[tokio::test]
+async fn one_agent_call_carries_several_updates_applied_in_order() {
+    let cluster = Cluster::start().await;
+    let (agent, agent_stream_id, mut agent_stream) = cluster.register_agent("localhost").await;
+    let (framework, stream_id, mut events) = cluster.subscribe_framework().await;
+    cluster
+        .launch(&framework, &stream_id, &agent, &mut events, "t1")
+        .await;
+    agent_stream.agent_event(agent_event::Type::RunTask).await;
+
+    // A STATUS_UPDATE without updates is refused and changes nothing.
+    let (status, reason) = cluster
+        .status_updates(&agent, &agent_stream_id, &framework, "t1", &[])
+        .await;
+    assert_eq!(status, 400, "{reason}");
+    assert!(reason.contains("status_updates"), "{reason}");
+    let tasks = cluster.ok(json!({"type": "GET_TASKS"})).await;
+    assert_eq!(tasks["get_tasks"]["tasks"][0]["state"], "TASK_STAGING");
+
+    let states = [TaskState::TaskRunning, TaskState::TaskFinished];
+    let (status, reason) = cluster
+        .status_updates(&agent, &agent_stream_id, &framework, "t1", &states)
+        .await;
+    assert_eq!(status, 202, "{reason}");
+    let first = events.json_of("UPDATE").await;
+    assert_eq!(first["update"]["status"]["state"], "TASK_RUNNING");
+    let second = events.json_of("UPDATE").await;
+    assert_eq!(second["update"]["status"]["state"], "TASK_FINISHED");
+    // The task stays known until the terminal update is acknowledged, with both statuses.
+    let tasks = cluster.ok(json!({"type": "GET_TASKS"})).await;
+    let task = &tasks["get_tasks"]["tasks"][0];
+    assert_eq!(task["state"], "TASK_FINISHED", "{tasks}");
+    let statuses: Vec<&Value> = task["statuses"].as_array().unwrap().iter().collect();
+    let seen: Vec<&Value> = statuses.iter().map(|s| &s["state"]).collect();
+    assert_eq!(seen, [&json!("TASK_RUNNING"), &json!("TASK_FINISHED")]);
     cluster.master.stop().await;
 }
 

@@ -145,3 +145,109 @@ async fn refused(response: reqwest::Response) -> Result<reqwest::Response, LinkE
     let body = response.text().await.unwrap_or_default();
     Err(LinkError::Refused { status, body })
 }
+
+/// The most status updates one STATUS_UPDATE call carries.
+pub const MAX_UPDATES_PER_CALL: usize = 256;
+
+/// Merges each run of consecutive STATUS_UPDATE calls on the same stream into calls of at
+/// most [`MAX_UPDATES_PER_CALL`] updates. Every update keeps its place in the order.
+pub fn coalesce_status_updates(calls: Vec<(String, AgentCall)>) -> Vec<(String, AgentCall)> {
+    let is_update = |call: &AgentCall| call.r#type == Some(agent_call::Type::StatusUpdate as i32);
+    let mut merged: Vec<(String, AgentCall)> = Vec::with_capacity(calls.len());
+    for (stream_id, call) in calls {
+        if let Some((last_stream, last)) = merged.last_mut() {
+            if is_update(last)
+                && is_update(&call)
+                && *last_stream == stream_id
+                && last.agent_id == call.agent_id
+                && last.status_updates.len() + call.status_updates.len() <= MAX_UPDATES_PER_CALL
+            {
+                last.status_updates.extend(call.status_updates);
+                continue;
+            }
+        }
+        merged.push((stream_id, call));
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(stream: &str, task: &str) -> (String, AgentCall) {
+        let call = AgentCall {
+            r#type: Some(agent_call::Type::StatusUpdate as i32),
+            status_updates: vec![agent_call::StatusUpdate {
+                status: crate::proto::mesos::v1::TaskStatus {
+                    task_id: crate::proto::mesos::v1::TaskId { value: task.into() },
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        (stream.to_string(), call)
+    }
+
+    fn pong(stream: &str) -> (String, AgentCall) {
+        let call = AgentCall {
+            r#type: Some(agent_call::Type::Pong as i32),
+            ..Default::default()
+        };
+        (stream.to_string(), call)
+    }
+
+    /// The calls as (stream, type, task ids), for comparing.
+    fn shape(calls: &[(String, AgentCall)]) -> Vec<(String, i32, Vec<String>)> {
+        calls
+            .iter()
+            .map(|(s, c)| {
+                let tasks = c.status_updates.iter();
+                let tasks = tasks.map(|u| u.status.task_id.value.clone()).collect();
+                (s.clone(), c.r#type.unwrap_or(0), tasks)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn consecutive_updates_on_one_stream_share_a_call_in_order() {
+        let calls = vec![
+            update("s1", "a"),
+            update("s1", "b"),
+            pong("s1"),
+            update("s1", "c"),
+            update("s2", "d"),
+            update("s2", "e"),
+        ];
+        let kind = |t: agent_call::Type| t as i32;
+        let s = |x: &str| x.to_string();
+        let expected = vec![
+            (
+                s("s1"),
+                kind(agent_call::Type::StatusUpdate),
+                vec![s("a"), s("b")],
+            ),
+            (s("s1"), kind(agent_call::Type::Pong), vec![]),
+            (s("s1"), kind(agent_call::Type::StatusUpdate), vec![s("c")]),
+            (
+                s("s2"),
+                kind(agent_call::Type::StatusUpdate),
+                vec![s("d"), s("e")],
+            ),
+        ];
+        assert_eq!(shape(&coalesce_status_updates(calls)), expected);
+    }
+
+    #[test]
+    fn a_long_run_of_updates_is_split_at_the_cap() {
+        let n = MAX_UPDATES_PER_CALL * 2 + 1;
+        let calls = (0..n).map(|i| update("s", &i.to_string())).collect();
+        let merged = coalesce_status_updates(calls);
+        let sizes: Vec<usize> = merged.iter().map(|(_, c)| c.status_updates.len()).collect();
+        assert_eq!(sizes, vec![MAX_UPDATES_PER_CALL, MAX_UPDATES_PER_CALL, 1]);
+        let order: Vec<String> = shape(&merged).into_iter().flat_map(|(_, _, t)| t).collect();
+        let expected: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        assert_eq!(order, expected);
+    }
+}

@@ -96,23 +96,30 @@ fn rand_fraction() -> f64 {
 }
 
 /// Posts the agent's calls to the master (the one `current` names) one after the other,
-/// in the order they were made.
+/// in the order they were made. Status updates that are ready together go in one call
+/// (see [`master_link::coalesce_status_updates`]).
 pub(super) async fn send_calls(
     client: reqwest::Client,
     current: watch::Receiver<String>,
     mut calls: mpsc::UnboundedReceiver<(String, AgentCall)>,
 ) {
-    while let Some((stream_id, call)) = calls.recv().await {
-        let url = current.borrow().clone();
-        let sent = tokio::time::timeout(
-            CALL_TIMEOUT,
-            master_link::post(&client, &url, &stream_id, &call),
-        )
-        .await;
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::debug!("call to the master failed: {e}"),
-            Err(_) => tracing::debug!("call to the master timed out"),
+    while let Some(first) = calls.recv().await {
+        let mut ready = vec![first];
+        while let Ok(next) = calls.try_recv() {
+            ready.push(next);
+        }
+        for (stream_id, call) in master_link::coalesce_status_updates(ready) {
+            let url = current.borrow().clone();
+            let sent = tokio::time::timeout(
+                CALL_TIMEOUT,
+                master_link::post(&client, &url, &stream_id, &call),
+            )
+            .await;
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!("call to the master failed: {e}"),
+                Err(_) => tracing::debug!("call to the master timed out"),
+            }
         }
     }
 }

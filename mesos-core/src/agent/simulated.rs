@@ -2,7 +2,8 @@
 //! agent but runs nothing. Tasks it is given report TASK_RUNNING at once and, if asked,
 //! TASK_FINISHED after a delay; kills report TASK_KILLED. Each task's updates are sent one
 //! at a time, the next only after the framework acknowledged the previous, as the real
-//! status-update manager does, and unacknowledged updates are retried.
+//! status-update manager does, and unacknowledged updates are retried. Updates of
+//! different tasks that are ready together share one call.
 //!
 //! It exists for tests and benchmarks of the master: thousands of them fit in one process.
 
@@ -71,6 +72,10 @@ struct Shared {
     tasks: BTreeMap<(String, String), SimTask>,
     frameworks: BTreeMap<String, FrameworkInfo>,
     stream_id: String,
+    /// Updates waiting for the sender task, with their frameworks.
+    outbox: Vec<(String, TaskStatus)>,
+    /// Whether a sender task is running.
+    sending: bool,
 }
 
 /// A running simulated agent.
@@ -119,17 +124,55 @@ impl Caller {
         }
     }
 
-    async fn send_update(&self, framework: &str, status: TaskStatus) {
-        let call = AgentCall {
-            status_update: Some(agent_call::StatusUpdate {
-                framework_id: FrameworkId {
-                    value: framework.to_string(),
-                },
-                status,
-            }),
-            ..self.call(agent_call::Type::StatusUpdate)
+    /// Posts `updates` (framework, status), in order, in STATUS_UPDATE calls of at most
+    /// [`master_link::MAX_UPDATES_PER_CALL`] updates.
+    async fn send_updates(&self, updates: Vec<(String, TaskStatus)>) {
+        for chunk in updates.chunks(master_link::MAX_UPDATES_PER_CALL) {
+            let status_updates = chunk
+                .iter()
+                .map(|(framework, status)| agent_call::StatusUpdate {
+                    framework_id: FrameworkId {
+                        value: framework.clone(),
+                    },
+                    status: status.clone(),
+                })
+                .collect();
+            let call = AgentCall {
+                status_updates,
+                ..self.call(agent_call::Type::StatusUpdate)
+            };
+            self.send(call).await;
+        }
+    }
+
+    /// Queues an update for the master. A sender task, started when none runs, posts
+    /// everything queued by then in one call, so the updates of a burst of launches share
+    /// a request as the real agent's do.
+    fn queue_update(&self, framework: &str, status: TaskStatus) {
+        let start_sender = {
+            let mut shared = self.shared.lock().expect("lock");
+            shared.outbox.push((framework.to_string(), status));
+            !std::mem::replace(&mut shared.sending, true)
         };
-        self.send(call).await;
+        if start_sender {
+            let caller = self.clone();
+            tokio::spawn(async move { caller.send_queued().await });
+        }
+    }
+
+    /// Sends queued updates until the queue is empty.
+    async fn send_queued(&self) {
+        loop {
+            let batch = {
+                let mut shared = self.shared.lock().expect("lock");
+                if shared.outbox.is_empty() {
+                    shared.sending = false;
+                    return;
+                }
+                std::mem::take(&mut shared.outbox)
+            };
+            self.send_updates(batch).await;
+        }
     }
 }
 
@@ -174,9 +217,8 @@ impl SimulatedAgent {
         .await?;
         let id = registration.registered.agent_id.value.clone();
         let shared = Arc::new(Mutex::new(Shared {
-            tasks: BTreeMap::new(),
-            frameworks: BTreeMap::new(),
             stream_id: registration.stream_id.clone(),
+            ..Default::default()
         }));
         let answer_pings = Arc::new(AtomicBool::new(true));
         let acknowledged = Arc::new(AtomicU64::new(0));
@@ -289,10 +331,7 @@ async fn run(
         };
         caller.shared.lock().expect("lock").stream_id = registration.stream_id.clone();
         // Updates not acknowledged before the master went away are sent again.
-        let unacked = unacknowledged(&caller);
-        for (framework, status) in unacked {
-            caller.send_update(&framework, status).await;
-        }
+        caller.send_updates(unacknowledged(&caller)).await;
     }
 }
 
@@ -310,9 +349,7 @@ fn unacknowledged(caller: &Caller) -> Vec<(String, TaskStatus)> {
 async fn retry_unacknowledged(caller: Caller, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
-        for (framework, status) in unacknowledged(&caller) {
-            caller.send_update(&framework, status).await;
-        }
+        caller.send_updates(unacknowledged(&caller)).await;
     }
 }
 
@@ -331,7 +368,7 @@ async fn serve(
 }
 
 /// Queues `update` for a task and sends it if nothing is awaiting acknowledgement.
-async fn push_update(caller: &Caller, key: (String, String), update: TaskStatus) {
+fn push_update(caller: &Caller, key: (String, String), update: TaskStatus) {
     let send = {
         let mut shared = caller.shared.lock().expect("lock");
         let Some(task) = shared.tasks.get_mut(&key) else {
@@ -347,7 +384,7 @@ async fn push_update(caller: &Caller, key: (String, String), update: TaskStatus)
         }
     };
     if let Some(update) = send {
-        caller.send_update(&key.0, update).await;
+        caller.queue_update(&key.0, update);
     }
 }
 
@@ -399,7 +436,7 @@ async fn handle(
                     .map(|t| t.task.clone());
                 if let Some(task) = task {
                     let killed = status(&task, TaskState::TaskKilled, None);
-                    push_update(caller, key, killed).await;
+                    push_update(caller, key, killed);
                 }
             }
         }
@@ -423,7 +460,7 @@ async fn handle(
                     next
                 };
                 if let Some(update) = next {
-                    caller.send_update(&key.0, update).await;
+                    caller.queue_update(&key.0, update);
                 }
             }
         }
@@ -488,14 +525,13 @@ async fn start_task(
         caller,
         key.clone(),
         status(&task, TaskState::TaskRunning, None),
-    )
-    .await;
+    );
     if let Some(after) = options.finish_after {
         let caller = caller.clone();
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
             let finished = status(&task, TaskState::TaskFinished, None);
-            push_update(&caller, key, finished).await;
+            push_update(&caller, key, finished);
         });
     }
 }

@@ -410,8 +410,12 @@ impl MasterState {
             |what: &str| CallError::BadRequest(format!("Expecting '{what}' to be present"));
         match kind {
             agent_call::Type::StatusUpdate => {
-                let update = call.status_update.ok_or_else(|| missing("status_update"))?;
-                self.status_update(agent, update);
+                if call.status_updates.is_empty() {
+                    return Err(missing("status_updates"));
+                }
+                for update in call.status_updates {
+                    self.status_update(agent, update);
+                }
             }
             agent_call::Type::Pong => {
                 let pong = call.pong.ok_or_else(|| missing("pong"))?;

@@ -314,7 +314,7 @@ impl AgentState {
 
     fn forward(&self, update: ForwardedUpdate) {
         self.send_master(agent_call::Type::StatusUpdate, |call| {
-            call.status_update = Some(agent_call::StatusUpdate {
+            call.status_updates.push(agent_call::StatusUpdate {
                 framework_id: update.framework_id,
                 status: update.status,
             })
