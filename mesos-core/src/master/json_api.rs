@@ -4,8 +4,8 @@
 //! `/flags`.
 //!
 //! The owner task only copies out the v1 state (`GetState` and friends); rendering the
-//! JSON happens in the request's own task, so a large `/master/state` does not stall the
-//! master.
+//! JSON happens outside it (the state endpoints on a blocking thread), so a large
+//! `/master/state` does not stall the master.
 
 use std::collections::BTreeMap;
 
@@ -75,24 +75,30 @@ async fn copy_state(master: &MasterHandle) -> Result<Copied, HttpError> {
         .await?)
 }
 
-/// Renders `render` over a snapshot of the master.
+/// Renders `render` over a snapshot of the master, on a blocking thread: a large cluster's
+/// state takes long enough to render that it would hold up an async worker.
 async fn with_snapshot(
     master: &MasterHandle,
     render: fn(&MasterSnapshot<'_>) -> Json,
 ) -> Result<Response, HttpError> {
     let copied = copy_state(master).await?;
-    let version = version_info();
-    let snapshot = MasterSnapshot {
-        state: &copied.state,
-        master_info: &copied.master_info,
-        leader: Some(&copied.master_info),
-        flags: master.flags(),
-        start_time: copied.start_time,
-        elected_time: Some(copied.start_time),
-        version: &version,
-        unreachable_agents: copied.unreachable_agents,
-    };
-    Ok(json_response(&render(&snapshot)))
+    let flags = master.flags().clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let version = version_info();
+        let snapshot = MasterSnapshot {
+            state: &copied.state,
+            master_info: &copied.master_info,
+            leader: Some(&copied.master_info),
+            flags: &flags,
+            start_time: copied.start_time,
+            elected_time: Some(copied.start_time),
+            version: &version,
+            unreachable_agents: copied.unreachable_agents,
+        };
+        json_response(&render(&snapshot))
+    })
+    .await;
+    rendered.map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {

@@ -197,17 +197,30 @@ pub fn state_json(s: &MasterSnapshot<'_>) -> Json {
         }
     }
     out.insert("flags".into(), json!(s.flags));
-    let agents = parts.agents.iter().map(|a| Json::Object(agent_json(a)));
-    out.insert("slaves".into(), Json::Array(agents.collect()));
+    // Agents and frameworks (with their tasks) are the bulk of a large cluster's state and
+    // independent of each other: they are rendered on two threads.
+    let (agents, (frameworks, completed)) = std::thread::scope(|scope| {
+        let agents = scope.spawn(|| {
+            let agents = parts.agents.iter().map(|a| Json::Object(agent_json(a)));
+            Json::Array(agents.collect())
+        });
+        let by_framework = parts.by_framework();
+        let frameworks = (
+            full_frameworks(parts.frameworks, &by_framework, |_| true),
+            full_frameworks(parts.completed_frameworks, &by_framework, |_| true),
+        );
+        let agents = agents
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (agents, frameworks)
+    });
+    out.insert("slaves".into(), agents);
     let recovered = parts
         .recovered_agents
         .iter()
         .map(|a| Json::Object(agent_info_json(a)));
     out.insert("recovered_slaves".into(), Json::Array(recovered.collect()));
-    let by_framework = parts.by_framework();
-    let frameworks = full_frameworks(parts.frameworks, &by_framework, |_| true);
     out.insert("frameworks".into(), frameworks);
-    let completed = full_frameworks(parts.completed_frameworks, &by_framework, |_| true);
     out.insert("completed_frameworks".into(), completed);
     out.insert("orphan_tasks".into(), json!([]));
     out.insert("unregistered_frameworks".into(), json!([]));

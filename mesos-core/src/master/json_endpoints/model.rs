@@ -2,6 +2,7 @@
 //! attributes as a flat object, tasks, executors, offers, agents and frameworks as the
 //! "model" objects of Apache Mesos' `/master/*` endpoints (not the protobuf JSON mapping).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value as Json};
@@ -9,46 +10,94 @@ use serde_json::{json, Map, Value as Json};
 use crate::json::to_value;
 use crate::proto::mesos::v1 as pb;
 use crate::proto::mesos::v1::master::response::{get_agents, get_executors, get_frameworks};
-use crate::resources::{Ranges, Resource, Resources, Set, Value};
+use crate::resources::{Ranges, Resource, Resources, Scalar, Set, Value};
 
 /// Mesos' summary object of a resource collection: `cpus`, `gpus`, `mem` and `disk` always
 /// (0 when absent), every other scalar by name, ranges as `"[a-b, c-d]"`, sets as `"{a, b}"`;
 /// revocable resources under `<name>_revocable`. Resources that are not valid are skipped.
 pub fn resources_json(resources: &[pb::Resource]) -> Json {
-    summary_of(&Resources::from_protos_lossy(resources))
+    let mut summary = Summary::new();
+    for proto in resources {
+        if let Ok(resource) = Resource::from_proto(proto) {
+            summary.add(&proto.name, &resource);
+        }
+    }
+    summary.into_json()
 }
 
 /// [`resources_json`] of an already validated collection.
 pub fn summary_of(resources: &Resources) -> Json {
-    let mut scalars: BTreeMap<String, f64> = ["cpus", "gpus", "mem", "disk"]
-        .into_iter()
-        .map(|name| (name.to_string(), 0.0))
-        .collect();
-    let mut ranges: BTreeMap<String, Ranges> = BTreeMap::new();
-    let mut sets: BTreeMap<String, Set> = BTreeMap::new();
+    let mut summary = Summary::new();
     for resource in resources {
-        let name = if resource.is_revocable() {
-            format!("{}_revocable", resource.name())
-        } else {
-            resource.name().to_string()
-        };
-        match resource.value() {
-            Value::Scalar(s) => *scalars.entry(name).or_insert(0.0) += s.as_f64(),
-            Value::Ranges(r) => ranges.entry(name).or_default().add(r),
-            Value::Set(s) => sets.entry(name).or_default().add(s),
+        summary.add(resource.name(), resource);
+    }
+    summary.into_json()
+}
+
+/// Totals by summary name, added up one resource at a time without building a
+/// [`Resources`] collection: `/master/state` writes several summaries per agent and one
+/// per task, so this is on its hot path. Scalars add up in Mesos' fixed point.
+struct Summary<'a> {
+    scalars: Vec<(Cow<'a, str>, Scalar)>,
+    ranges: Vec<(Cow<'a, str>, Ranges)>,
+    sets: Vec<(Cow<'a, str>, Set)>,
+}
+
+impl<'a> Summary<'a> {
+    fn new() -> Self {
+        let always = ["cpus", "gpus", "mem", "disk"];
+        Summary {
+            scalars: always
+                .into_iter()
+                .map(|name| (Cow::Borrowed(name), Scalar::ZERO))
+                .collect(),
+            ranges: Vec::new(),
+            sets: Vec::new(),
         }
     }
-    let mut out = Map::new();
-    for (name, value) in scalars {
-        out.insert(name, json!(value));
+
+    /// Adds `resource`, whose name is `name`.
+    fn add(&mut self, name: &'a str, resource: &Resource) {
+        let name = if resource.is_revocable() {
+            Cow::Owned(format!("{name}_revocable"))
+        } else {
+            Cow::Borrowed(name)
+        };
+        match resource.value() {
+            Value::Scalar(s) => *entry(&mut self.scalars, name) += *s,
+            Value::Ranges(r) => entry(&mut self.ranges, name).add(r),
+            Value::Set(s) => entry(&mut self.sets, name).add(s),
+        }
     }
-    for (name, value) in ranges {
-        out.insert(name, Json::String(value.to_string()));
+
+    fn into_json(self) -> Json {
+        let mut out = Map::new();
+        for (name, value) in self.scalars {
+            out.insert(name.into_owned(), json!(value.as_f64()));
+        }
+        for (name, value) in self.ranges {
+            out.insert(name.into_owned(), Json::String(value.to_string()));
+        }
+        for (name, value) in self.sets {
+            out.insert(name.into_owned(), Json::String(value.to_string()));
+        }
+        Json::Object(out)
     }
-    for (name, value) in sets {
-        out.insert(name, Json::String(value.to_string()));
-    }
-    Json::Object(out)
+}
+
+/// The value named `name` in a short list of totals, added (empty) if absent.
+fn entry<'l, 'a, T: Default>(
+    totals: &'l mut Vec<(Cow<'a, str>, T)>,
+    name: Cow<'a, str>,
+) -> &'l mut T {
+    let at = match totals.iter().position(|(n, _)| *n == name) {
+        Some(at) => at,
+        None => {
+            totals.push((name, T::default()));
+            totals.len() - 1
+        }
+    };
+    &mut totals[at].1
 }
 
 /// Scalar resource quantities by name, as Mesos writes `ResourceQuantities` (the role
