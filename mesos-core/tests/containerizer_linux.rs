@@ -684,6 +684,85 @@ fn a_cgroup_the_child_cannot_join_fails_the_launch_and_leaves_nothing() {
     assert!(!own.exists(), "{} left behind", own.path().display());
 }
 
+/// Controller name -> cgroup path, from a `/proc/<pid>/cgroup` file (v1 lines only).
+fn v1_cgroups_of(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(
+                controllers
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(|c| (c.to_string(), path.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn launched_process_is_in_its_cgroups_from_its_first_instruction() {
+    let cgroups = require!(v1_cgroups());
+    let cases = [
+        (
+            LauncherKind::Linux,
+            "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid",
+            &["cpu", "cpuacct", "memory", "pids", "freezer"][..],
+            &[][..],
+        ),
+        // The posix launcher has no cgroup of its own; the child joins the isolators'.
+        (
+            LauncherKind::Posix,
+            "cgroups/cpu,cgroups/mem",
+            &["cpu", "cpuacct", "memory"][..],
+            &["pids", "freezer"][..],
+        ),
+    ];
+    for (kind, isolation, inside, outside) in cases {
+        let c = containerizer(isolation, kind, Some(cgroups.clone()));
+        let id = container_id(&format!("in-cgroups-{}", c.launcher().name()));
+        let guard = Guard {
+            containerizer: &c,
+            id: id.clone(),
+            _sandbox: sandbox(),
+        };
+        let sb = guard._sandbox.path().to_path_buf();
+        // The first thing the command does is print its own cgroups: it is in them before
+        // it runs, not moved in afterwards.
+        let spec = shell("cat /proc/$$/cgroup; exec sleep 30", &sb);
+        let pid = c.launch(&id, &spec, &ResourceLimits::default()).unwrap();
+        let expected = format!("/{CGROUPS_ROOT}/{id}");
+        assert!(
+            eventually(Duration::from_secs(10), || {
+                fs::read_to_string(sb.join("stdout")).is_ok_and(|s| s.contains("memory"))
+            }),
+            "{kind:?}: no output"
+        );
+        let own_view = v1_cgroups_of(&fs::read_to_string(sb.join("stdout")).unwrap());
+        let host_view = v1_cgroups_of(&fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap());
+        for view in [&own_view, &host_view] {
+            for controller in inside {
+                assert_eq!(
+                    view.get(*controller),
+                    Some(&expected),
+                    "{kind:?}: {controller} in {view:?}"
+                );
+            }
+            for controller in outside {
+                assert_ne!(
+                    view.get(*controller),
+                    Some(&expected),
+                    "{kind:?}: {controller} in {view:?}"
+                );
+            }
+        }
+        c.destroy(&id).unwrap();
+        drop(guard);
+    }
+}
+
 #[test]
 fn filesystem_linux_bind_mounts_the_sandbox_in_the_container_only() {
     if !is_root() {
