@@ -698,13 +698,14 @@ impl ChildPlan {
             //   this plan, immutable and built before the clone (CStrings, pointer arrays,
             //   fds). Both outlive it: CLONE_VFORK suspends this thread, whose stack holds
             //   `args`, until the child has exec'd or exited.
-            // * It makes only async-signal-safe libc calls and allocates nothing: a lock or
-            //   allocator state that another agent thread held at the clone cannot hang it,
-            //   and it corrupts nothing the agent uses.
+            // * It makes only async-signal-safe libc calls, takes no lock and allocates
+            //   nothing: it runs on this thread's TLS (allocator caches included) beside the
+            //   agent's other threads, which keep running, and must change nothing of theirs
+            //   or this thread's.
             // * errno is thread-local and the child runs on this thread's TLS, so it writes
             //   this thread's errno. That is fine only because this thread is suspended until
-            //   the child has exec'd or exited, and reads errno below only if clone failed, in
-            //   which case there is no child.
+            //   the child has exec'd or exited, and uses the errno read after the clone only
+            //   if the clone failed, in which case there is no child.
             // * Every signal is blocked in this thread, so in the child, which inherits the
             //   mask, until the child has reset every handled signal to SIG_DFL: no agent
             //   signal handler can run in the child on the agent's memory. Without
