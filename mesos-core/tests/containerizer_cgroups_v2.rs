@@ -215,6 +215,10 @@ fn linux_launcher_tracks_processes_in_v2_cgroup() {
         cg.procs()
     );
     assert!(cg.procs().unwrap().contains(&pid));
+    // The container's first process joined the unified cgroup itself, before exec.
+    let own = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let unified = format!("0::/{CGROUPS_ROOT}/{id}");
+    assert!(own.lines().any(|l| l == unified), "{own}");
     assert!(eventually(Duration::from_secs(10), || read(sandbox.path()) == "1\n"));
     let pids = cg.procs().unwrap();
     let t = c.destroy(&id).expect("destroy");

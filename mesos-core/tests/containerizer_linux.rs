@@ -617,29 +617,150 @@ fn v1_freezer_kill_all_kills_forked_processes() {
 }
 
 #[test]
-fn dropping_a_forked_child_without_exec_kills_and_reaps_it() {
+fn a_cgroup_the_child_cannot_join_fails_the_launch_and_leaves_nothing() {
+    use mesos_core::agent::containerizer::cgroups::Cgroup;
     use mesos_core::agent::containerizer::launcher::{Launcher, LinuxLauncher};
+    struct Remove(Cgroup);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = self.0.destroy(Duration::from_secs(5));
+        }
+    }
     let cgroups = require!(v1_cgroups());
     let launcher = LinuxLauncher::new(Some(cgroups.clone()));
-    let id = container_id("drop-forked");
+    let id = container_id("join-fails");
     let sb = sandbox();
-    let forked = launcher
-        .fork(&id, &shell("echo ran", sb.path()))
-        .expect("fork");
-    let pid = forked.pid();
-    let cg = cgroups.processes(&id).unwrap();
-    assert!(alive(pid));
-    assert_eq!(cg.procs().unwrap(), vec![pid]);
-    assert_eq!(launcher.pid(&id), Some(pid));
-    drop(forked);
-    assert!(!alive(pid), "pid {pid} survived");
+    // The child joins `probe` first, then fails on a cgroup that does not exist. `probe` is
+    // a pids cgroup: it counts the child until the child is reaped, zombie or not.
+    let probe = cgroups
+        .container(Controller::Pids, &format!("{id}-probe"))
+        .unwrap();
+    let _remove = Remove(probe.clone());
+    probe.create().unwrap();
+    let missing = probe
+        .path()
+        .with_file_name(format!("{id}-missing"))
+        .join("cgroup.procs");
+    let err = launcher
+        .launch(
+            &id,
+            &shell("echo ran", sb.path()),
+            &[probe.procs_file(), missing.clone()],
+        )
+        .unwrap_err();
+    match &err {
+        LaunchError::JoinCgroup { procs, source, .. } => {
+            assert_eq!(procs, &missing);
+            assert_eq!(*source, nix::Error::ENOENT);
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(message.contains("joining cgroup"), "{message}");
     assert!(
-        !Path::new(&format!("/proc/{pid}")).exists(),
-        "pid {pid} not reaped"
+        message.contains(&missing.display().to_string()),
+        "{message}"
     );
-    assert!(!cg.exists(), "{} left behind", cg.path().display());
-    assert_eq!(launcher.pid(&id), None);
+
+    // No child is left, not even a zombie, and it never ran the command.
+    assert_eq!(probe.read_u64("pids.current").unwrap(), 0);
+    assert!(probe.procs().unwrap().is_empty());
     assert_eq!(fs::read_to_string(sb.path().join("stdout")).unwrap(), "");
+    // The launcher's own cgroup is removed and the container unknown.
+    let own = cgroups.processes(&id).unwrap();
+    assert!(!own.exists(), "{} left behind", own.path().display());
+    assert_eq!(launcher.pid(&id), None);
+
+    // The id is free again.
+    let pid = launcher
+        .launch(&id, &shell("exit 3", sb.path()), &[probe.procs_file()])
+        .expect("launch");
+    assert_eq!(
+        launcher.wait(&id, Some(Duration::from_secs(10))).unwrap(),
+        Some(ExitStatus::Exited(3))
+    );
+    assert!(!alive(pid));
+    launcher.destroy(&id).unwrap();
+    assert!(!own.exists(), "{} left behind", own.path().display());
+}
+
+/// Controller name -> cgroup path, from a `/proc/<pid>/cgroup` file (v1 lines only).
+fn v1_cgroups_of(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, ':');
+            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(
+                controllers
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(|c| (c.to_string(), path.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn launched_process_is_in_its_cgroups_from_its_first_instruction() {
+    let cgroups = require!(v1_cgroups());
+    let cases = [
+        (
+            LauncherKind::Linux,
+            "cgroups/cpu,cgroups/mem,cgroups/pids,namespaces/pid",
+            &["cpu", "cpuacct", "memory", "pids", "freezer"][..],
+            &[][..],
+        ),
+        // The posix launcher has no cgroup of its own; the child joins the isolators'.
+        (
+            LauncherKind::Posix,
+            "cgroups/cpu,cgroups/mem",
+            &["cpu", "cpuacct", "memory"][..],
+            &["pids", "freezer"][..],
+        ),
+    ];
+    for (kind, isolation, inside, outside) in cases {
+        let c = containerizer(isolation, kind, Some(cgroups.clone()));
+        let id = container_id(&format!("in-cgroups-{}", c.launcher().name()));
+        let guard = Guard {
+            containerizer: &c,
+            id: id.clone(),
+            _sandbox: sandbox(),
+        };
+        let sb = guard._sandbox.path().to_path_buf();
+        // The first thing the command does is print its own cgroups: it is in them before
+        // it runs, not moved in afterwards.
+        let spec = shell("cat /proc/$$/cgroup; exec sleep 30", &sb);
+        let pid = c.launch(&id, &spec, &ResourceLimits::default()).unwrap();
+        let expected = format!("/{CGROUPS_ROOT}/{id}");
+        assert!(
+            eventually(Duration::from_secs(10), || {
+                fs::read_to_string(sb.join("stdout")).is_ok_and(|s| s.contains("memory"))
+            }),
+            "{kind:?}: no output"
+        );
+        let own_view = v1_cgroups_of(&fs::read_to_string(sb.join("stdout")).unwrap());
+        let host_view = v1_cgroups_of(&fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap());
+        for view in [&own_view, &host_view] {
+            for controller in inside {
+                assert_eq!(
+                    view.get(*controller),
+                    Some(&expected),
+                    "{kind:?}: {controller} in {view:?}"
+                );
+            }
+            for controller in outside {
+                assert_ne!(
+                    view.get(*controller),
+                    Some(&expected),
+                    "{kind:?}: {controller} in {view:?}"
+                );
+            }
+        }
+        c.destroy(&id).unwrap();
+        drop(guard);
+    }
 }
 
 #[test]

@@ -1,9 +1,14 @@
 //! The isolator interface: how one kind of resource is isolated for a container.
 //!
 //! As in Mesos, the containerizer calls every isolator in turn: [`Isolator::prepare`] before
-//! the container's process exists, [`Isolator::isolate`] once it has been forked (and before
-//! it execs), [`Isolator::usage`] at any time while it runs, [`Isolator::limitation`] to learn
-//! whether a limit was hit (e.g. OOM), and [`Isolator::cleanup`] after it is gone.
+//! the container's process exists, [`Isolator::cgroups_to_join`] to learn which cgroups that
+//! process puts itself in before it execs, [`Isolator::launched`] once it has exec'd,
+//! [`Isolator::usage`] at any time while it runs, [`Isolator::limitation`] to learn whether a
+//! limit was hit (e.g. OOM), and [`Isolator::cleanup`] after it is gone.
+//!
+//! Isolators never move the process into their cgroups themselves: the launcher starts it
+//! with `vfork` semantics (the agent's thread is suspended until the exec), so the process
+//! joins every cgroup on its own, before it execs, and is never seen running outside them.
 
 use std::path::PathBuf;
 
@@ -144,8 +149,16 @@ pub trait Isolator: Send + Sync + std::fmt::Debug {
     /// applies limits). On error the containerizer calls [`Isolator::cleanup`].
     fn prepare(&self, container: &str, limits: &ResourceLimits) -> Result<(), IsolatorError>;
 
-    /// Puts the container's freshly forked process (not yet exec'd) under isolation.
-    fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError>;
+    /// The `cgroup.procs` files of the cgroups (made by [`Isolator::prepare`]) that the
+    /// container's first process must join before it execs. None by default.
+    fn cgroups_to_join(&self, _container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
+        Ok(Vec::new())
+    }
+
+    /// Told the pid (in the agent's pid namespace) of the container's first process once it
+    /// has exec'd inside its cgroups, for bookkeeping. It cannot fail: the process already
+    /// runs. Nothing to do by default.
+    fn launched(&self, _container: &str, _pid: i32) {}
 
     /// Current resource usage, with the fields this isolator knows filled in.
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError>;

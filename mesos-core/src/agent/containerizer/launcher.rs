@@ -1,21 +1,25 @@
-//! Launchers: how a container's first process is forked, waited for and destroyed.
+//! Launchers: how a container's first process is started, waited for and destroyed.
 //!
-//! * [`PosixLauncher`] forks the command into a new session (so a new process group) and
+//! * [`PosixLauncher`] starts the command in a new session (so a new process group) and
 //!   destroys the container by killing that process group.
-//! * [`LinuxLauncher`] forks it with `clone(CLONE_NEWPID | CLONE_NEWNS)`, so the command is
-//!   pid 1 of its own pid namespace (as under Mesos' `mesos-containerizer launch`), with a
-//!   private `/proc` mounted in its own mount namespace. Its processes are also tracked in a
-//!   cgroup (v1 freezer, v2 unified), and destroy kills the whole cgroup and the namespace's
-//!   init, which makes the kernel kill everything left in the namespace.
+//! * [`LinuxLauncher`] starts it with `CLONE_NEWPID | CLONE_NEWNS`, so the command is pid 1
+//!   of its own pid namespace (as under Mesos' `mesos-containerizer launch`), with a private
+//!   `/proc` mounted in its own mount namespace. Its processes are also tracked in a cgroup
+//!   (v1 freezer, v2 unified), and destroy kills the whole cgroup and the namespace's init,
+//!   which makes the kernel kill everything left in the namespace.
 //!
-//! Launching has two steps, so isolators can act in between: [`Launcher::fork`] returns a
-//! [`Forked`] child that is paused before exec; the containerizer puts its pid in cgroups, then
-//! [`Forked::exec`] lets it run and reports whether exec succeeded. Between `fork` and `exec`
-//! the child runs only async-signal-safe system calls (the parent may be multi-threaded):
-//! every string, pointer array and file it needs is prepared before the fork.
+//! [`Launcher::launch`] starts the command the way `posix_spawn` does: `clone(CLONE_VM |
+//! CLONE_VFORK)` on a stack of the child's own. Nothing of the agent's address space is
+//! copied (a fork copies the page tables of the whole agent, then takes copy-on-write
+//! faults), and the calling thread is suspended until the child has exec'd or exited. As no
+//! one can act on the child from outside in that time, the child does everything itself
+//! before exec: it joins the cgroups it is given (by writing `0` to each `cgroup.procs`), makes
+//! its mounts, starts a session, redirects its stdio, changes directory and user. Sharing the
+//! agent's memory, it only makes async-signal-safe system calls on a plan prepared before the
+//! clone, and reports a failed step over a close-on-exec pipe.
 
 use std::collections::HashMap;
-use std::ffi::CString;
+use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -102,7 +106,7 @@ pub enum LaunchError {
         #[source]
         source: io::Error,
     },
-    /// `clone`/`fork` failed.
+    /// `clone` failed.
     #[error("container {container}: fork failed: {source}")]
     Fork {
         /// The container.
@@ -120,6 +124,22 @@ pub enum LaunchError {
         program: String,
         /// The step that failed in the child (`exec`, `chdir`, `mount /proc`, ...).
         stage: &'static str,
+        /// The OS error.
+        #[source]
+        source: nix::Error,
+    },
+    /// The child could not join one of its cgroups before exec.
+    #[error(
+        "container {container}: joining cgroup {} failed for '{program}': {source}",
+        procs.display()
+    )]
+    JoinCgroup {
+        /// The container.
+        container: String,
+        /// The program.
+        program: String,
+        /// The `cgroup.procs` file the child could not write itself into.
+        procs: PathBuf,
         /// The OS error.
         #[source]
         source: nix::Error,
@@ -170,14 +190,22 @@ pub enum LaunchError {
     },
 }
 
-/// Forks, waits for and destroys containers' processes.
+/// Starts, waits for and destroys containers' processes.
 pub trait Launcher: Send + Sync + std::fmt::Debug {
     /// `posix` or `linux`.
     fn name(&self) -> &'static str;
 
-    /// Forks the container's first process, paused before exec. Nothing is left behind on
-    /// error, and dropping the returned [`Forked`] without calling exec kills and reaps it.
-    fn fork(&self, container: &str, spec: &LaunchSpec) -> Result<Forked, LaunchError>;
+    /// Starts the container's first process and returns its pid (in the agent's pid
+    /// namespace) once it has exec'd. Before exec the process puts itself in the cgroups
+    /// whose `cgroup.procs` files are in `join`, and in the launcher's own cgroup if it has
+    /// one. On error nothing is left behind: the child is reaped, the launcher's cgroup
+    /// removed and every file closed.
+    fn launch(
+        &self,
+        container: &str,
+        spec: &LaunchSpec,
+        join: &[PathBuf],
+    ) -> Result<i32, LaunchError>;
 
     /// Reaps the container's first process if it has exited, waiting up to `timeout`
     /// (`None`: just check). Returns its status, or `None` if it is still running.
@@ -218,7 +246,7 @@ struct Child {
     stranger: bool,
 }
 
-/// State shared by both launchers: the container's processes, and how to fork them.
+/// State shared by both launchers: the container's processes, and how to start them.
 #[derive(Debug)]
 struct Core {
     namespaces: bool,
@@ -244,55 +272,46 @@ impl Core {
         }
     }
 
-    fn fork(self: &Arc<Self>, container: &str, spec: &LaunchSpec) -> Result<Forked, LaunchError> {
+    fn launch(
+        &self,
+        container: &str,
+        spec: &LaunchSpec,
+        join: &[PathBuf],
+    ) -> Result<i32, LaunchError> {
         if self.children().contains_key(container) {
             return Err(LaunchError::Duplicate {
                 container: container.to_string(),
             });
         }
         let cgroup = self.cgroup(container)?;
-        let plan = ChildPlan::new(container, spec, self.namespaces)?;
+        let own = cgroup.as_ref().map(Cgroup::procs_file);
+        let plan = ChildPlan::new(container, spec, self.namespaces, own.iter().chain(join))?;
         if let Some(cg) = &cgroup {
             cg.create().map_err(|source| LaunchError::Cgroups {
                 container: container.to_string(),
                 source,
             })?;
         }
-        let forked = match plan.spawn(container) {
-            Ok(f) => f,
+        let pid = match plan.spawn(container) {
+            Ok(pid) => pid,
             Err(e) => {
+                // The child, if there was one, is reaped: the cgroup is empty.
                 if let Some(cg) = &cgroup {
                     let _ = cg.destroy(DESTROY_TIMEOUT);
                 }
                 return Err(e);
             }
         };
-        // From here on the child exists: register it so any error path destroys it.
         self.children().insert(
             container.to_string(),
             Child {
-                pid: forked.0,
+                pid,
                 status: None,
                 adopted: false,
                 stranger: false,
             },
         );
-        let forked = Forked {
-            core: Arc::clone(self),
-            container: container.to_string(),
-            program: spec.argv[0].clone(),
-            pid: forked.0,
-            sync: Some(forked.1),
-            errors: Some(forked.2),
-        };
-        if let Some(cg) = &cgroup {
-            cg.assign(forked.pid)
-                .map_err(|source| LaunchError::Cgroups {
-                    container: container.to_string(),
-                    source,
-                })?; // `forked` is dropped: the child is killed and the cgroup removed.
-        }
-        Ok(forked)
+        Ok(pid)
     }
 
     fn adopt(&self, container: &str, pid: i32, start_time: Option<u64>) -> Result<(), LaunchError> {
@@ -448,71 +467,6 @@ impl Core {
     }
 }
 
-/// A container's first process, forked and paused before exec.
-///
-/// Dropping it without [`Forked::exec`] kills and reaps the child and removes the launcher's
-/// cgroup.
-#[derive(Debug)]
-pub struct Forked {
-    core: Arc<Core>,
-    container: String,
-    program: String,
-    pid: i32,
-    sync: Option<OwnedFd>,
-    errors: Option<OwnedFd>,
-}
-
-impl Forked {
-    /// The child's pid in the agent's pid namespace.
-    pub fn pid(&self) -> i32 {
-        self.pid
-    }
-
-    /// Lets the child exec the command and waits until it has (or has failed to). On failure
-    /// the child is reaped and everything the launcher held for it is released.
-    pub fn exec(mut self) -> Result<i32, LaunchError> {
-        let sync = self.sync.take();
-        let errors = self.errors.take();
-        if let Some(fd) = &sync {
-            // If the child already died this fails with EPIPE; the error pipe says why.
-            // SAFETY: writing one byte from a valid buffer to an fd we own.
-            let _ = unsafe { libc::write(fd.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
-        }
-        drop(sync);
-        let mut report = [0u8; 8];
-        let n = match &errors {
-            Some(fd) => read_full(fd.as_raw_fd(), &mut report),
-            None => 0,
-        };
-        drop(errors);
-        if n == 0 {
-            let pid = self.pid;
-            // Success: the Drop below must not destroy the child.
-            self.pid = 0;
-            return Ok(pid);
-        }
-        let stage = u32::from_ne_bytes([report[0], report[1], report[2], report[3]]);
-        let errno = i32::from_ne_bytes([report[4], report[5], report[6], report[7]]);
-        let err = LaunchError::Child {
-            container: self.container.clone(),
-            program: self.program.clone(),
-            stage: stage_name(stage),
-            source: nix::Error::from_raw(errno),
-        };
-        // Drop destroys and reaps the child.
-        Err(err)
-    }
-}
-
-impl Drop for Forked {
-    fn drop(&mut self) {
-        if self.pid != 0 {
-            let _ = self.core.destroy(&self.container);
-            self.core.children().remove(&self.container);
-        }
-    }
-}
-
 fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
     let mut got = 0;
     while got < buf.len() {
@@ -527,6 +481,10 @@ fn read_full(fd: RawFd, buf: &mut [u8]) -> usize {
     got
 }
 
+/// Length of what a child writes on the error pipe when a step before exec fails: the step,
+/// the errno, and, for [`STAGE_JOIN_CGROUP`], the index of the file in [`ChildPlan::join`].
+const REPORT_LEN: usize = 12;
+
 const STAGE_MOUNT_PRIVATE: u32 = 1;
 const STAGE_MOUNT_PROC: u32 = 2;
 const STAGE_SETSID: u32 = 3;
@@ -537,6 +495,7 @@ const STAGE_SETGID: u32 = 7;
 const STAGE_SETUID: u32 = 8;
 const STAGE_EXEC: u32 = 9;
 const STAGE_MOUNT_SANDBOX: u32 = 10;
+const STAGE_JOIN_CGROUP: u32 = 11;
 
 fn stage_name(stage: u32) -> &'static str {
     match stage {
@@ -550,18 +509,23 @@ fn stage_name(stage: u32) -> &'static str {
         STAGE_SETGID => "setgid",
         STAGE_SETUID => "setuid",
         STAGE_EXEC => "exec",
+        STAGE_JOIN_CGROUP => "joining cgroup",
         _ => "child setup",
     }
 }
 
-/// Everything the child needs, prepared before the fork so that the child allocates nothing.
+/// Everything the child needs, prepared before the clone so that the child allocates nothing.
 struct ChildPlan {
+    /// The program as the spec names it, for error messages.
+    name: String,
     program: CString,
     _argv: Vec<CString>,
     argv_ptrs: Vec<*const libc::c_char>,
     _env: Vec<CString>,
     env_ptrs: Vec<*const libc::c_char>,
     cwd: CString,
+    /// The `cgroup.procs` files the child writes itself into, each once.
+    join: Vec<CString>,
     /// The sandbox and where to bind-mount it.
     sandbox_mount: Option<(CString, CString)>,
     stdin: File,
@@ -606,7 +570,12 @@ fn resolve_program(container: &str, spec: &LaunchSpec) -> Result<PathBuf, Launch
 }
 
 impl ChildPlan {
-    fn new(container: &str, spec: &LaunchSpec, namespaces: bool) -> Result<ChildPlan, LaunchError> {
+    fn new<'a>(
+        container: &str,
+        spec: &LaunchSpec,
+        namespaces: bool,
+        join: impl IntoIterator<Item = &'a PathBuf>,
+    ) -> Result<ChildPlan, LaunchError> {
         if spec.argv.is_empty() || spec.argv[0].is_empty() {
             return Err(LaunchError::EmptyCommand {
                 container: container.to_string(),
@@ -624,6 +593,14 @@ impl ChildPlan {
             .iter()
             .map(|(k, v)| cstring(container, "environment", format!("{k}={v}").as_bytes()))
             .collect::<Result<Vec<_>, _>>()?;
+        // On cgroups v2 every controller's cgroup is the same directory: join it once.
+        let mut procs_files: Vec<CString> = Vec::new();
+        for procs in join {
+            let procs = cstring(container, "cgroup path", procs.as_os_str().as_bytes())?;
+            if !procs_files.contains(&procs) {
+                procs_files.push(procs);
+            }
+        }
         let io_err = |op: &'static str, path: &Path| {
             let path = path.to_path_buf();
             let container = container.to_string();
@@ -673,12 +650,14 @@ impl ChildPlan {
         let mut env_ptrs: Vec<_> = env.iter().map(|a| a.as_ptr()).collect();
         env_ptrs.push(std::ptr::null());
         Ok(ChildPlan {
+            name: spec.argv[0].clone(),
             program,
             _argv: argv,
             argv_ptrs,
             _env: env,
             env_ptrs,
             cwd,
+            join: procs_files,
             sandbox_mount,
             stdin,
             stdout,
@@ -688,57 +667,142 @@ impl ChildPlan {
         })
     }
 
-    /// Forks the child; returns its pid, the write end of the go-ahead pipe and the read end
-    /// of the error pipe.
-    fn spawn(&self, container: &str) -> Result<(i32, OwnedFd, OwnedFd), LaunchError> {
-        let pipe_err = |source: io::Error| LaunchError::Io {
-            container: container.to_string(),
-            op: "create",
-            path: PathBuf::from("pipe"),
-            source,
+    /// Starts the child and waits until it has exec'd, then returns its pid; or, if a step
+    /// before exec failed, reaps it and returns which step and why.
+    fn spawn(&self, container: &str) -> Result<i32, LaunchError> {
+        let io_err = |op: &'static str, what: &str| {
+            let container = container.to_string();
+            let path = PathBuf::from(what);
+            move |source| LaunchError::Io {
+                container,
+                op,
+                path,
+                source,
+            }
         };
-        let (sync_rd, sync_wr) = cloexec_pipe().map_err(pipe_err)?;
-        let (err_rd, err_wr) = cloexec_pipe().map_err(pipe_err)?;
-        let mut flags = libc::SIGCHLD as libc::c_long;
+        let (err_rd, err_wr) = cloexec_pipe().map_err(io_err("create", "pipe"))?;
+        let stack = ChildStack::new().map_err(io_err("map", "child stack"))?;
+        let mut flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
         if self.namespaces {
-            flags |= (libc::CLONE_NEWPID | libc::CLONE_NEWNS) as libc::c_long;
+            flags |= libc::CLONE_NEWPID | libc::CLONE_NEWNS;
         }
-        // SAFETY: a fork-like clone (no new stack, no shared memory); the child only runs
-        // `child_main`, which makes async-signal-safe system calls and never returns.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                flags,
-                0 as libc::c_long,
-                0 as libc::c_long,
-                0 as libc::c_long,
-                0 as libc::c_long,
-            )
+        let args = ChildArgs {
+            plan: self,
+            err_wr: err_wr.as_raw_fd(),
         };
-        if ret == 0 {
-            // SAFETY: in the child; see `child_main`.
-            unsafe { self.child_main(sync_rd.as_raw_fd(), err_wr.as_raw_fd()) }
-        }
-        if ret < 0 {
+        let (pid, clone_error) = {
+            let _blocked = BlockedSignals::new();
+            // SAFETY: the child shares the agent's memory (CLONE_VM) until it execs, so it
+            // keeps to the rules of a vfork child:
+            // * It runs `child_entry` on its own fresh stack and reads nothing but `args` and
+            //   this plan, immutable and built before the clone (CStrings, pointer arrays,
+            //   fds). Both outlive it: CLONE_VFORK suspends this thread, whose stack holds
+            //   `args`, until the child has exec'd or exited.
+            // * It makes only async-signal-safe libc calls, takes no lock and allocates
+            //   nothing: it runs on this thread's TLS (allocator caches included) beside the
+            //   agent's other threads, which keep running, and must change nothing of theirs
+            //   or this thread's.
+            // * errno is thread-local and the child runs on this thread's TLS, so it writes
+            //   this thread's errno. That is fine only because this thread is suspended until
+            //   the child has exec'd or exited, and uses the errno read after the clone only
+            //   if the clone failed, in which case there is no child.
+            // * Every signal is blocked in this thread, so in the child, which inherits the
+            //   mask, until the child has reset every handled signal to SIG_DFL: no agent
+            //   signal handler can run in the child on the agent's memory. Without
+            //   CLONE_SIGHAND the child's handler table is a copy, so resetting it leaves the
+            //   agent's handlers alone. (pthread_sigmask cannot block glibc's two internal
+            //   signals; glibc sends them only to the threads it made, never to this child.)
+            // * It changes ids with raw system calls: glibc's setuid/setgid wrappers would
+            //   signal every agent thread and wait for them.
+            // * CLONE_NEWPID | CLONE_NEWNS are allowed with CLONE_VM | CLONE_VFORK (only
+            //   CLONE_THREAD, or CLONE_FS with a new mount namespace, are not).
+            let pid = unsafe {
+                libc::clone(
+                    child_entry,
+                    stack.top(),
+                    flags,
+                    std::ptr::from_ref(&args).cast_mut().cast(),
+                )
+            };
+            (pid, nix::Error::last())
+        };
+        // The child has exec'd or exited (CLONE_VFORK): its stack is unused.
+        drop(stack);
+        // With this copy of the write end closed, EOF means the child exec'd.
+        drop(err_wr);
+        if pid < 0 {
             return Err(LaunchError::Fork {
                 container: container.to_string(),
-                source: nix::Error::last(),
+                source: clone_error,
             });
         }
-        drop(sync_rd);
-        drop(err_wr);
-        Ok((ret as i32, sync_wr, err_rd))
+        let mut report = [0u8; REPORT_LEN];
+        let n = read_full(err_rd.as_raw_fd(), &mut report);
+        drop(err_rd);
+        if n == 0 {
+            return Ok(pid);
+        }
+        // The child reported a failed step and exited: reap it.
+        while let Err(nix::Error::EINTR) = waitpid(Pid::from_raw(pid), None) {}
+        Err(self.failure(container, &report))
     }
 
-    /// The child side of [`ChildPlan::spawn`]. Only async-signal-safe calls, no allocation.
-    unsafe fn child_main(&self, sync_rd: RawFd, err_wr: RawFd) -> ! {
-        unsafe fn fail(err_wr: RawFd, stage: u32) -> ! {
-            let errno = *libc::__errno_location();
-            let mut buf = [0u8; 8];
+    /// The error a child reported on the error pipe.
+    fn failure(&self, container: &str, report: &[u8; REPORT_LEN]) -> LaunchError {
+        let word = |at: usize| [report[at], report[at + 1], report[at + 2], report[at + 3]];
+        let stage = u32::from_ne_bytes(word(0));
+        let source = nix::Error::from_raw(i32::from_ne_bytes(word(4)));
+        let index = u32::from_ne_bytes(word(8)) as usize;
+        match self.join.get(index).filter(|_| stage == STAGE_JOIN_CGROUP) {
+            Some(procs) => LaunchError::JoinCgroup {
+                container: container.to_string(),
+                program: self.name.clone(),
+                procs: PathBuf::from(OsStr::from_bytes(procs.as_bytes())),
+                source,
+            },
+            None => LaunchError::Child {
+                container: container.to_string(),
+                program: self.name.clone(),
+                stage: stage_name(stage),
+                source,
+            },
+        }
+    }
+
+    /// The child side of [`ChildPlan::spawn`], on the child's own stack in the agent's memory
+    /// while the agent's thread is suspended (see the rules there). Only async-signal-safe
+    /// calls, no allocation; it execs or exits, never returns.
+    ///
+    /// # Safety
+    /// Only for a child started by `spawn`, with every signal blocked.
+    unsafe fn child_main(&self, err_wr: RawFd) -> ! {
+        unsafe fn report(err_wr: RawFd, stage: u32, errno: i32, index: u32) -> ! {
+            let mut buf = [0u8; REPORT_LEN];
             buf[..4].copy_from_slice(&stage.to_ne_bytes());
-            buf[4..].copy_from_slice(&errno.to_ne_bytes());
+            buf[4..8].copy_from_slice(&errno.to_ne_bytes());
+            buf[8..].copy_from_slice(&index.to_ne_bytes());
             libc::write(err_wr, buf.as_ptr().cast(), buf.len());
             libc::_exit(127);
+        }
+        unsafe fn errno() -> i32 {
+            *libc::__errno_location()
+        }
+        unsafe fn fail(err_wr: RawFd, stage: u32) -> ! {
+            report(err_wr, stage, errno(), 0)
+        }
+        // Join the cgroups first, so everything the child does is accounted there. Writing
+        // `0` moves the writer, which works from inside a new pid namespace too.
+        for (index, procs) in self.join.iter().enumerate() {
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd < 0 {
+                report(err_wr, STAGE_JOIN_CGROUP, errno(), index as u32);
+            }
+            let written = libc::write(fd, c"0".as_ptr().cast(), 1);
+            let write_errno = if written < 0 { errno() } else { libc::EIO };
+            libc::close(fd);
+            if written != 1 {
+                report(err_wr, STAGE_JOIN_CGROUP, write_errno, index as u32);
+            }
         }
         if self.namespaces {
             let root = c"/".as_ptr();
@@ -779,27 +843,17 @@ impl ChildPlan {
         if libc::setsid() < 0 {
             fail(err_wr, STAGE_SETSID);
         }
-        // Undo the agent's signal mask and ignored signals (Rust ignores SIGPIPE).
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        // Out of the agent's process group, undo the agent's signal handlers and ignored
+        // signals (Rust ignores SIGPIPE), then unblock everything. Handlers first: until
+        // then every signal stays blocked, so none of the agent's handlers can run here.
         for sig in 1..libc::SIGRTMIN() {
             if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                 libc::signal(sig, libc::SIG_DFL);
             }
         }
-        // Wait for the go-ahead (the parent has put us in our cgroups); EOF means abort.
-        let mut byte = 0u8;
-        loop {
-            let n = libc::read(sync_rd, (&mut byte as *mut u8).cast(), 1);
-            if n == 1 {
-                break;
-            }
-            if n < 0 && *libc::__errno_location() == libc::EINTR {
-                continue;
-            }
-            libc::_exit(1);
-        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         if libc::dup2(self.stdin.as_raw_fd(), 0) < 0
             || libc::dup2(self.stdout.as_raw_fd(), 1) < 0
             || libc::dup2(self.stderr.as_raw_fd(), 2) < 0
@@ -810,9 +864,9 @@ impl ChildPlan {
             fail(err_wr, STAGE_CHDIR);
         }
         if let Some((uid, gid)) = self.user {
-            // Raw system calls: glibc's wrappers broadcast the change to every thread
-            // it believes the process has, which after a raw clone are the agent's
-            // threads, and wait for them forever.
+            // Raw system calls: glibc's wrappers broadcast the change to every thread it
+            // believes the process has, which in this child are the agent's threads, and
+            // wait for them.
             let groups = [gid as libc::gid_t];
             if libc::syscall(libc::SYS_setgroups, 1 as libc::c_long, groups.as_ptr()) != 0 {
                 fail(err_wr, STAGE_SETGROUPS);
@@ -833,6 +887,98 @@ impl ChildPlan {
     }
 }
 
+/// What the child's entry point is given.
+struct ChildArgs<'a> {
+    plan: &'a ChildPlan,
+    /// The write end of the error pipe.
+    err_wr: RawFd,
+}
+
+/// The child's entry point, called by glibc's `clone` on the child's stack.
+extern "C" fn child_entry(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `ChildArgs` on the stack of the thread in `ChildPlan::spawn`,
+    // which stays suspended (CLONE_VFORK) until this child has exec'd or exited.
+    let args = unsafe { &*arg.cast::<ChildArgs>() };
+    // SAFETY: this is the child `spawn` started, with every signal blocked.
+    unsafe { args.plan.child_main(args.err_wr) }
+}
+
+/// A stack for a child: anonymous memory with an inaccessible guard page at its low end
+/// (stacks grow down on x86_64 and aarch64), unmapped on drop.
+struct ChildStack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl ChildStack {
+    /// The usable size: the child makes a few libc calls from small frames.
+    const SIZE: usize = 256 * 1024;
+
+    fn new() -> io::Result<ChildStack> {
+        let guard = super::procfs::page_size() as usize;
+        let len = Self::SIZE + guard;
+        // SAFETY: a new anonymous private mapping; no existing memory is touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = ChildStack { base, len };
+        // SAFETY: the lowest page of the mapping just made, which nothing uses.
+        if unsafe { libc::mprotect(base, guard, libc::PROT_NONE) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(stack)
+    }
+
+    /// Where the child's stack starts: the end of the mapping, page-aligned, so 16-byte
+    /// aligned as both ABIs want.
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of the mapping, within the same allocation's bounds.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: the whole mapping made in `new`, which no one uses any more.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// Every signal blocked in the calling thread, until dropped: then the thread's previous
+/// mask is back.
+struct BlockedSignals(libc::sigset_t);
+
+impl BlockedSignals {
+    fn new() -> BlockedSignals {
+        // SAFETY: sigfillset and pthread_sigmask only write the sets they are given; with a
+        // valid `how` and sets, pthread_sigmask cannot fail.
+        unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            BlockedSignals(old)
+        }
+    }
+}
+
+impl Drop for BlockedSignals {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
+    }
+}
+
 fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as libc::c_int; 2];
     // SAFETY: pipe2 writes two fds into a valid array.
@@ -843,21 +989,22 @@ fn cloexec_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Forks the command in a new session / process group; no namespaces or cgroups.
+/// Starts the command in a new session / process group; no namespaces, and no cgroups but
+/// those the isolators give it to join.
 #[derive(Debug)]
 pub struct PosixLauncher {
-    core: Arc<Core>,
+    core: Core,
 }
 
 impl PosixLauncher {
     /// Creates a posix launcher.
     pub fn new() -> Self {
         PosixLauncher {
-            core: Arc::new(Core {
+            core: Core {
                 namespaces: false,
                 cgroups: None,
                 children: Mutex::new(HashMap::new()),
-            }),
+            },
         }
     }
 }
@@ -868,11 +1015,11 @@ impl Default for PosixLauncher {
     }
 }
 
-/// Forks the command as pid 1 of new pid and mount namespaces, with a private `/proc`, and
+/// Starts the command as pid 1 of new pid and mount namespaces, with a private `/proc`, and
 /// tracks its processes in a cgroup when cgroups are given.
 #[derive(Debug)]
 pub struct LinuxLauncher {
-    core: Arc<Core>,
+    core: Core,
 }
 
 impl LinuxLauncher {
@@ -880,11 +1027,11 @@ impl LinuxLauncher {
     /// its process-tracking cgroup (v1 freezer, v2 unified), which destroy kills and removes.
     pub fn new(cgroups: Option<Arc<Cgroups>>) -> Self {
         LinuxLauncher {
-            core: Arc::new(Core {
+            core: Core {
                 namespaces: true,
                 cgroups,
                 children: Mutex::new(HashMap::new()),
-            }),
+            },
         }
     }
 }
@@ -895,8 +1042,13 @@ macro_rules! delegate_launcher {
             fn name(&self) -> &'static str {
                 $name
             }
-            fn fork(&self, container: &str, spec: &LaunchSpec) -> Result<Forked, LaunchError> {
-                self.core.fork(container, spec)
+            fn launch(
+                &self,
+                container: &str,
+                spec: &LaunchSpec,
+                join: &[PathBuf],
+            ) -> Result<i32, LaunchError> {
+                self.core.launch(container, spec, join)
             }
             fn wait(
                 &self,

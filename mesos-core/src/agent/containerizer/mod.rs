@@ -1,9 +1,10 @@
 //! The Mesos containerizer: a [`Launcher`](launcher::Launcher) plus
 //! [`Isolator`](isolator::Isolator)s.
 //!
-//! [`Containerizer::launch`] prepares every isolator, forks the command (paused), isolates its
-//! pid, then lets it exec; any failure on the way undoes all of it. [`Containerizer::destroy`]
-//! kills every process of the container, reaps it and cleans up every isolator.
+//! [`Containerizer::launch`] prepares every isolator, then has the launcher start the command,
+//! which joins every isolator's cgroups itself before it execs, then tells the isolators its
+//! pid; any failure on the way undoes all of it. [`Containerizer::destroy`] kills every
+//! process of the container, reaps it and cleans up every isolator.
 //!
 //! * [`cgroups`]: cgroups v1/v2 detection and access.
 //! * [`isolator`]: the isolator interface and the statistics and limitation types.
@@ -232,15 +233,16 @@ impl Containerizer {
         spec: &LaunchSpec,
         limits: &ResourceLimits,
     ) -> Result<i32, ContainerizerError> {
+        let mut join = Vec::new();
         for iso in &self.isolators {
             iso.prepare(id, limits)?;
+            join.extend(iso.cgroups_to_join(id)?);
         }
-        let forked = self.launcher.fork(id, spec)?;
+        let pid = self.launcher.launch(id, spec, &join)?;
         for iso in &self.isolators {
-            // On error `forked` is dropped, which kills and reaps the child.
-            iso.isolate(id, forked.pid())?;
+            iso.launched(id, pid);
         }
-        Ok(forked.exec()?)
+        Ok(pid)
     }
 
     fn cleanup_isolators(&self, id: &str) -> Option<IsolatorError> {

@@ -389,6 +389,9 @@ pub struct Cgroup {
 /// How often loops that wait on the kernel poll.
 const POLL: Duration = Duration::from_millis(10);
 
+/// The control file listing a cgroup's processes, through which processes are moved in.
+const PROCS: &str = "cgroup.procs";
+
 impl Cgroup {
     /// The cgroup's directory.
     pub fn path(&self) -> &Path {
@@ -470,16 +473,22 @@ impl Cgroup {
         Ok(formats::parse_flat_keyed(&self.read(name)?))
     }
 
+    /// Path of `cgroup.procs`: writing a pid there moves that process (with all its
+    /// threads) into this cgroup, and writing `0` moves the writing process itself.
+    pub fn procs_file(&self) -> PathBuf {
+        self.file(PROCS)
+    }
+
     /// Moves process `pid` (with all its threads) into this cgroup.
     pub fn assign(&self, pid: i32) -> Result<()> {
-        self.write("cgroup.procs", &pid.to_string())
+        self.write(PROCS, &pid.to_string())
     }
 
     /// The processes in this cgroup (`cgroup.procs`).
     pub fn procs(&self) -> Result<Vec<i32>> {
-        let text = self.read("cgroup.procs")?;
+        let text = self.read(PROCS)?;
         formats::parse_pids(&text).map_err(|_| CgroupsError::Parse {
-            path: self.file("cgroup.procs"),
+            path: self.procs_file(),
             content: text,
         })
     }

@@ -2,6 +2,7 @@
 //! limits (v1 `cpu.cfs_quota_us`/`cpu.cfs_period_us`, v2 `cpu.max`) and CPU accounting.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::agent::containerizer::cgroups::formats::{self, CpuMax};
@@ -164,14 +165,11 @@ impl Isolator for CgroupsCpuIsolator {
         Ok(())
     }
 
-    fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
+    fn cgroups_to_join(&self, container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
         let cgs = self
             .cgroups_of(container)
             .map_err(|e| cgroup_err(NAME, container, e))?;
-        for cg in &cgs {
-            cg.assign(pid).map_err(|e| cgroup_err(NAME, container, e))?;
-        }
-        Ok(())
+        Ok(cgs.iter().map(Cgroup::procs_file).collect())
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {

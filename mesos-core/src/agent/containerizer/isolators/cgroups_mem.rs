@@ -2,6 +2,7 @@
 //! accounting, and OOM detection (v1 `memory.oom_control`, v2 `memory.events`).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::agent::containerizer::cgroups::formats;
@@ -149,10 +150,8 @@ impl Isolator for CgroupsMemIsolator {
         Ok(())
     }
 
-    fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
-        self.cgroup(container)?
-            .assign(pid)
-            .map_err(|e| cgroup_err(NAME, container, e))
+    fn cgroups_to_join(&self, container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
+        Ok(vec![self.cgroup(container)?.procs_file()])
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {

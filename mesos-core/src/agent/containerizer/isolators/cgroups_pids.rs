@@ -1,5 +1,6 @@
 //! `cgroups/pids`: a limit on the number of tasks (`pids.max`) and task counts.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::agent::containerizer::cgroups::formats;
@@ -61,10 +62,8 @@ impl Isolator for CgroupsPidsIsolator {
         Ok(())
     }
 
-    fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
-        self.cgroup(container)?
-            .assign(pid)
-            .map_err(|e| cgroup_err(NAME, container, e))
+    fn cgroups_to_join(&self, container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
+        Ok(vec![self.cgroup(container)?.procs_file()])
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {

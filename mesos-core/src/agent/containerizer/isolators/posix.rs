@@ -59,9 +59,8 @@ impl Isolator for PosixIsolator {
         Ok(())
     }
 
-    fn isolate(&self, container: &str, pid: i32) -> Result<(), IsolatorError> {
+    fn launched(&self, container: &str, pid: i32) {
         lock(&self.pids).insert(container.to_string(), pid);
-        Ok(())
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {
