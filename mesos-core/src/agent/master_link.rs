@@ -149,26 +149,35 @@ async fn refused(response: reqwest::Response) -> Result<reqwest::Response, LinkE
 /// The most status updates one STATUS_UPDATE call carries.
 pub const MAX_UPDATES_PER_CALL: usize = 256;
 
+/// The size past which [`coalesce_status_updates`] merges no more updates into a call (an
+/// update can carry up to megabytes of `data`); a single larger update goes alone.
+pub const MAX_MERGED_CALL_BYTES: usize = 1 << 20;
+
 /// Merges each run of consecutive STATUS_UPDATE calls on the same stream into calls of at
-/// most [`MAX_UPDATES_PER_CALL`] updates. Every update keeps its place in the order.
+/// most [`MAX_UPDATES_PER_CALL`] updates and, unless one update alone is larger,
+/// [`MAX_MERGED_CALL_BYTES`]. Every update keeps its place in the order.
 pub fn coalesce_status_updates(calls: Vec<(String, AgentCall)>) -> Vec<(String, AgentCall)> {
     let is_update = |call: &AgentCall| call.r#type == Some(agent_call::Type::StatusUpdate as i32);
-    let mut merged: Vec<(String, AgentCall)> = Vec::with_capacity(calls.len());
+    // Each merged call with its encoded size so far.
+    let mut merged: Vec<(String, AgentCall, usize)> = Vec::with_capacity(calls.len());
     for (stream_id, call) in calls {
-        if let Some((last_stream, last)) = merged.last_mut() {
+        let bytes = call.encoded_len();
+        if let Some((last_stream, last, last_bytes)) = merged.last_mut() {
             if is_update(last)
                 && is_update(&call)
                 && *last_stream == stream_id
                 && last.agent_id == call.agent_id
                 && last.status_updates.len() + call.status_updates.len() <= MAX_UPDATES_PER_CALL
+                && *last_bytes + bytes <= MAX_MERGED_CALL_BYTES
             {
                 last.status_updates.extend(call.status_updates);
+                *last_bytes += bytes;
                 continue;
             }
         }
-        merged.push((stream_id, call));
+        merged.push((stream_id, call, bytes));
     }
-    merged
+    merged.into_iter().map(|(s, call, _)| (s, call)).collect()
 }
 
 #[cfg(test)]
@@ -237,6 +246,24 @@ mod tests {
             ),
         ];
         assert_eq!(shape(&coalesce_status_updates(calls)), expected);
+    }
+
+    #[test]
+    fn large_updates_are_not_merged_past_the_size_cap() {
+        let big = |task: &str| {
+            let (stream, mut call) = update("s", task);
+            let data = vec![7u8; MAX_MERGED_CALL_BYTES / 2];
+            call.status_updates[0].status.data = Some(data);
+            (stream, call)
+        };
+        let calls = vec![big("a"), big("b"), update("s", "c"), update("s", "d")];
+        let merged = coalesce_status_updates(calls);
+        let tasks: Vec<Vec<String>> = shape(&merged).into_iter().map(|(_, _, t)| t).collect();
+        let s = |x: &str| x.to_string();
+        assert_eq!(tasks, vec![vec![s("a")], vec![s("b"), s("c"), s("d")]]);
+        assert!(merged
+            .iter()
+            .all(|(_, c)| c.encoded_len() <= MAX_MERGED_CALL_BYTES + 64));
     }
 
     #[test]
