@@ -3,6 +3,8 @@
 //! on the same port and work directory. The checkpointed tasks keep running, the restarted
 //! agent reconnects to their executors, and every update reaches the scheduler exactly once
 //! and in order; the other framework's task is killed and reported lost, as in Mesos.
+//! Reservations an operator made on the agent (CHECKPOINT_RESOURCES) survive the same
+//! restart.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -231,4 +233,92 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
     assert!(log.contains("recovered executor"), "{log}");
     master.stop().await;
+}
+
+/// An operator call in JSON to the master: its status and body.
+async fn operator(master: SocketAddr, call: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{master}/api/v1"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(call.to_string())
+        .send()
+        .await
+        .expect("operator call");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The master's view of the one agent once `ready` holds for it (GET_AGENTS, polled).
+async fn agent_when(master: SocketAddr, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, agents) = operator(master, json!({"type": "GET_AGENTS"})).await;
+        let agent = &agents["get_agents"]["agents"][0];
+        if agent.is_object() && ready(agent) {
+            return agent.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the agent is not as expected: {agents}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether `agent` (GET_AGENTS) has `cpus` dynamically reserved to `role` in its total,
+/// which the master writes in the pre-refinement format (`role` and `reservation`).
+fn reserves_cpus_for(agent: &Value, role: &str) -> bool {
+    let total = agent["total_resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    total
+        .iter()
+        .any(|r| r["name"] == "cpus" && r["role"] == role && r["reservation"].is_object())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_made_on_an_agent_survive_its_kill_and_restart() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut agent = start_agent(master.addr(), work.path(), port);
+    let registered = agent_when(master.addr(), |a| a["active"] == true).await;
+    let agent_id = registered["agent_info"]["id"]["value"].clone();
+
+    let reserve = json!({"type": "RESERVE_RESOURCES", "reserve_resources": {
+        "agent_id": {"value": agent_id},
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0},
+            "reservations": [{"type": "DYNAMIC", "role": "ops", "principal": "ops-team"}]}]}});
+    let (status, body) = operator(master.addr(), reserve).await;
+    assert!((200..300).contains(&status), "{status} {body}");
+    let reserved = agent_when(master.addr(), |a| reserves_cpus_for(a, "ops")).await;
+    assert!(!reserves_cpus_for(&reserved, "dev"), "{reserved}");
+    let checkpoint = work
+        .path()
+        .join("agent/meta/slaves")
+        .join(agent_id.as_str().unwrap())
+        .join("resources.info");
+    assert!(
+        eventually(Duration::from_secs(10), || checkpoint.exists()).await,
+        "the agent never checkpointed its resources at {}",
+        checkpoint.display()
+    );
+
+    agent.child.kill().expect("kill -9 the agent");
+    agent.child.wait().expect("reap the agent");
+    let _again = start_agent(master.addr(), work.path(), port);
+    // The master takes the total an agent re-registers with: the reservation is there only
+    // if the agent kept it.
+    let back = agent_when(master.addr(), |a| {
+        a["active"] == true && a["reregistered_time"].is_object()
+    })
+    .await;
+    assert_eq!(back["agent_info"]["id"]["value"], agent_id);
+    assert!(reserves_cpus_for(&back, "ops"), "reservation lost: {back}");
 }

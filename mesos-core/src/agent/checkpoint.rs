@@ -9,6 +9,9 @@
 //! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.updates  status update log
 //! containers/<c>.json                                  a container of a framework that
 //!                                                      does not checkpoint
+//! resources.info                                       the agent's total resources as the
+//!                                                      master last checkpointed them
+//!                                                      (dynamic reservations, volumes)
 //! ```
 //!
 //! Every container gets a record, so a restarted agent can kill those it must not keep:
@@ -24,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::paths;
 use crate::durable_fs;
-use crate::proto::mesos::v1::{ExecutorInfo, FrameworkInfo, Task};
+use crate::proto::mesos::v1::{ExecutorInfo, FrameworkInfo, Resource, Task};
 
 /// Why checkpoints could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -206,6 +209,44 @@ impl Checkpoints {
             .join("task.updates")
     }
 
+    /// Where [`Checkpoints::write_resources`] keeps the agent's resources.
+    pub fn resources_path(&self) -> PathBuf {
+        self.root.join("resources.info")
+    }
+
+    /// Checkpoints the agent's total resources as the master sent them (CHECKPOINT_RESOURCES:
+    /// its dynamic reservations and persistent volumes), durably: the agent re-registers
+    /// with them after a restart. Length-delimited `Resource` protobufs.
+    pub fn write_resources(&self, total: &[Resource]) -> Result<(), CheckpointError> {
+        let mut bytes = Vec::new();
+        for resource in total {
+            resource
+                .encode_length_delimited(&mut bytes)
+                .expect("a Vec grows as needed");
+        }
+        write(&self.resources_path(), &bytes)
+    }
+
+    /// The resources [`Checkpoints::write_resources`] recorded, if any.
+    pub fn read_resources(&self) -> Result<Option<Vec<Resource>>, CheckpointError> {
+        let path = self.resources_path();
+        let Some(bytes) = durable_fs::read_if_exists(&path).map_err(io(&path))? else {
+            return Ok(None);
+        };
+        let mut rest = bytes.as_slice();
+        let mut total = Vec::new();
+        while !rest.is_empty() {
+            let resource = Resource::decode_length_delimited(&mut rest).map_err(|e| {
+                CheckpointError::Corrupt {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            total.push(resource);
+        }
+        Ok(Some(total))
+    }
+
     /// Checkpoints a framework's info.
     pub fn write_framework(&self, info: &FrameworkInfo) -> Result<(), CheckpointError> {
         let id = info.id.clone().unwrap_or_default().value;
@@ -371,6 +412,25 @@ impl Checkpoints {
 mod tests {
     use super::*;
     use crate::proto::mesos::v1::{ExecutorId, FrameworkId, TaskId};
+
+    #[test]
+    fn resources_round_trip_and_a_torn_file_is_corrupt() {
+        let work = tempfile::tempdir().unwrap();
+        let checkpoints = Checkpoints::new(work.path(), "S1");
+        assert!(checkpoints.read_resources().unwrap().is_none());
+        let reserved = crate::resources::parse_resources("cpus(ops):2;ports:[31000-31002]", "*")
+            .unwrap()
+            .to_protos();
+        checkpoints.write_resources(&reserved).unwrap();
+        assert_eq!(checkpoints.read_resources().unwrap(), Some(reserved));
+        checkpoints.write_resources(&[]).unwrap();
+        assert_eq!(checkpoints.read_resources().unwrap(), Some(vec![]));
+
+        let path = checkpoints.resources_path();
+        std::fs::write(&path, [0x20, 1, 2]).unwrap();
+        let err = checkpoints.read_resources().unwrap_err();
+        assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
+    }
 
     #[test]
     fn runs_round_trip_and_ended_runs_are_not_recovered() {

@@ -47,7 +47,7 @@ pub use options::{AgentOptions, RecoverMode};
 pub use runtime::AgentHandle;
 
 use crate::http::{HttpServer, ServerError};
-use crate::proto::mesos::v1::{AgentId, AgentInfo};
+use crate::proto::mesos::v1::{AgentId, AgentInfo, Resource};
 use containerizer::{Containerizer, ContainerizerError};
 use state::AgentState;
 
@@ -78,6 +78,22 @@ pub enum AgentError {
         source: checkpoint::CheckpointError,
         /// The agent's work directory.
         work_dir: std::path::PathBuf,
+    },
+    /// The resources checkpointed by the previous run (the master's reservations and
+    /// volumes) do not add up to `--resources`.
+    #[error(
+        "the checkpointed resources ({checkpointed}) do not add up to --resources ({flags}); \
+         start with the old --resources, or remove {} to drop the reservations and volumes \
+         made on this agent",
+        .path.display()
+    )]
+    IncompatibleResources {
+        /// The checkpointed total.
+        checkpointed: String,
+        /// The total `--resources` gives.
+        flags: String,
+        /// The checkpoint file.
+        path: std::path::PathBuf,
     },
     /// `--master` cannot be used.
     #[error("{0}")]
@@ -128,7 +144,7 @@ impl Agent {
                 bound
             }
         });
-        let info = AgentInfo {
+        let mut info = AgentInfo {
             hostname: options.hostname.clone(),
             port: Some(i32::from(endpoint.port())),
             resources: options.resources.clone(),
@@ -137,12 +153,19 @@ impl Agent {
             id: paths::recorded_agent_id(&options.work_dir).map(|value| AgentId { value }),
         };
         let runs = match &info.id {
-            Some(id) => checkpoint::Checkpoints::new(&options.work_dir, &id.value)
-                .recover()
-                .map_err(|source| AgentError::Recovery {
+            Some(id) => {
+                let checkpoints = checkpoint::Checkpoints::new(&options.work_dir, &id.value);
+                let recovery = |source| AgentError::Recovery {
                     source,
                     work_dir: options.work_dir.clone(),
-                })?,
+                };
+                if let Some(total) = checkpoints.read_resources().map_err(recovery)? {
+                    info.resources = checkpointed_total(total, &options.resources, || {
+                        checkpoints.resources_path()
+                    })?;
+                }
+                checkpoints.recover().map_err(recovery)?
+            }
             None => Vec::new(),
         };
         let client = reqwest::Client::builder()
@@ -271,4 +294,60 @@ fn routes(api: json_api::JsonApi, flags: std::collections::BTreeMap<String, Stri
             }),
         )
         .merge(crate::http::common_routes(crate::http::version_info()))
+}
+
+/// The total an agent restarts with when the master had checkpointed `checkpointed` on it
+/// (its dynamic reservations and persistent volumes): that total, if it adds up to the
+/// same quantities as `flags` (`--resources`); an error otherwise, as Mesos refuses to
+/// recover then.
+fn checkpointed_total(
+    checkpointed: Vec<Resource>,
+    flags: &[Resource],
+    path: impl FnOnce() -> std::path::PathBuf,
+) -> Result<Vec<Resource>, AgentError> {
+    let before = crate::resources::Resources::from_protos_lossy(&checkpointed);
+    let now = crate::resources::Resources::from_protos_lossy(flags);
+    if before.same_quantities(&now) {
+        return Ok(checkpointed);
+    }
+    Err(AgentError::IncompatibleResources {
+        checkpointed: before.to_string(),
+        flags: now.to_string(),
+        path: path(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Vec<Resource> {
+        crate::resources::parse_resources(text, "*")
+            .expect("valid resources")
+            .to_protos()
+    }
+
+    #[test]
+    fn checkpointed_resources_are_kept_only_if_they_add_up_to_the_flags() {
+        let checkpointed = parse("cpus:3;cpus(ops):1;mem:2048;ports:[31000-31100]");
+        let path = || std::path::PathBuf::from("/w/meta/slaves/S0/resources.info");
+        let same = parse("cpus:4;mem:2048;ports:[31000-31100]");
+        let kept = checkpointed_total(checkpointed.clone(), &same, path).expect("compatible");
+        assert_eq!(kept, checkpointed);
+
+        for changed in [
+            "cpus:8;mem:2048;ports:[31000-31100]",
+            "cpus:4;mem:2048;ports:[31000-31050]",
+            "cpus:4;mem:2048;ports:[31000-31100];gpus:1",
+        ] {
+            let err =
+                checkpointed_total(checkpointed.clone(), &parse(changed), path).expect_err(changed);
+            let message = err.to_string();
+            assert!(
+                matches!(err, AgentError::IncompatibleResources { .. }),
+                "{message}"
+            );
+            assert!(message.contains("resources.info"), "{message}");
+        }
+    }
 }

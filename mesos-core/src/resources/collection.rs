@@ -713,6 +713,19 @@ impl Resources {
         self.ranges("ports")
     }
 
+    /// Whether both collections hold the same amount of every resource name (scalars
+    /// summed, ranges and sets merged), whatever their reservations, allocations and disk
+    /// infos: e.g. an agent's total before and after operators reserved parts of it.
+    pub fn same_quantities(&self, other: &Resources) -> bool {
+        let mut names = self.names();
+        names.extend(other.names());
+        names.iter().all(|name| {
+            self.scalar(name) == other.scalar(name)
+                && self.ranges(name) == other.ranges(name)
+                && self.set(name) == other.set(name)
+        })
+    }
+
     /// The distinct resource names, sorted.
     pub fn names(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

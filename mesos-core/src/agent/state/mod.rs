@@ -426,6 +426,10 @@ impl AgentState {
             }
             Type::CheckpointResources => {
                 if let Some(checkpoint) = event.checkpoint_resources {
+                    // Written here, in order: a later checkpoint must not be overtaken.
+                    if let Err(e) = self.checkpoints().write_resources(&checkpoint.total) {
+                        tracing::error!("cannot checkpoint the agent's resources: {e}");
+                    }
                     self.info.resources = checkpoint.total;
                 }
             }
