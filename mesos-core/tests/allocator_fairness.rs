@@ -285,7 +285,8 @@ proptest! {
         let mut inactive: Vec<AgentId> = Vec::new();
         let mut suppressed: Vec<FrameworkId> = Vec::new();
         let mut limits: HashMap<&str, f64> = HashMap::new();
-        let mut filters: HashMap<(FrameworkId, AgentId), Instant> = HashMap::new();
+        // Decline filters as Mesos keeps them: per framework, role and agent.
+        let mut filters: HashMap<(FrameworkId, String, AgentId), Instant> = HashMap::new();
         for _ in 0..6 {
             let id = AgentId(format!("a{next_agent}"));
             let spec = AgentSpec::new(id.0.clone(), res(AGENT_KINDS[next_agent % AGENT_KINDS.len()]));
@@ -310,7 +311,7 @@ proptest! {
                         prop_assert!(!inactive.contains(&x.agent), "inactive agent offered");
                         prop_assert!(x.resources.gpus().is_none(), "GPUs offered to a non-GPU framework");
                         prop_assert!(!suppressed.contains(&x.framework), "suppressed framework offered");
-                        if let Some(until) = filters.get(&(x.framework.clone(), x.agent.clone())) {
+                        if let Some(until) = filters.get(&(x.framework.clone(), x.role.clone(), x.agent.clone())) {
                             prop_assert!(h.now >= *until, "filtered agent offered");
                         }
                         prop_assert!(x.resources.iter().all(|r| r.allocation_role() == Some(x.role.as_str())));
@@ -327,7 +328,10 @@ proptest! {
                         let x = Allocation { framework: f.clone(), agent: a.clone(), role: String::new(), resources: r.clone() };
                         h.recover(&x, refuse.map(Duration::from_secs));
                         if let Some(secs) = refuse {
-                            filters.insert((x.framework.clone(), x.agent.clone()), h.now + Duration::from_secs(secs));
+                            for role in x.resources.allocations().keys() {
+                                let key = (x.framework.clone(), role.clone(), x.agent.clone());
+                                filters.insert(key, h.now + Duration::from_secs(secs));
+                            }
                         }
                     }
                 }
@@ -340,7 +344,7 @@ proptest! {
                 Op::Revive(i) => if !fws.is_empty() {
                     let f = fws[i % fws.len()].0.clone();
                     h.a.revive(&f, &[]).unwrap();
-                    filters.retain(|(fw, _), _| *fw != f);
+                    filters.retain(|(fw, _, _), _| *fw != f);
                     suppressed.retain(|s| *s != f);
                 },
                 Op::ToggleAgent(i) => if !agents.is_empty() {
@@ -358,7 +362,7 @@ proptest! {
                     h.a.remove_agent(&a).unwrap();
                     inactive.retain(|x| *x != a);
                     h.outstanding.retain(|(_, ag), _| *ag != a);
-                    filters.retain(|(_, ag), _| *ag != a);
+                    filters.retain(|(_, _, ag), _| *ag != a);
                 },
                 Op::AddAgent => {
                     let id = AgentId(format!("a{next_agent}"));
@@ -372,7 +376,7 @@ proptest! {
                     h.a.remove_framework(&f).unwrap();
                     suppressed.retain(|s| *s != f);
                     h.outstanding.retain(|(fw, _), _| *fw != f);
-                    filters.retain(|(fw, _), _| *fw != f);
+                    filters.retain(|(fw, _, _), _| *fw != f);
                 },
                 Op::AddFramework(r) => {
                     let id = FrameworkId(format!("f{next_fw}"));

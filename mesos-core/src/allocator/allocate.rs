@@ -70,7 +70,7 @@ impl Allocator {
     fn run(&mut self, agents: &[u32]) -> Vec<Allocation> {
         let mut out = Vec::with_capacity(agents.len().min(1 << 16));
         self.refresh_shares();
-        if self.filters.eligible_frameworks() == 0 {
+        if self.filters.eligible_subjects() == 0 {
             return out;
         }
         if self.guaranteed_roles > 0 {
@@ -144,10 +144,10 @@ impl Allocator {
     #[inline]
     fn may_offer(&self, f: u32, a: u32, role: u32) -> bool {
         let fw = self.framework(f);
-        if !fw.role(role).is_some_and(|r| fw.offerable(r)) {
+        let Some(entry) = fw.role(role).filter(|r| fw.offerable(r)) else {
             return false;
-        }
-        if self.filters.is_filtered(f, a) {
+        };
+        if self.filters.is_filtered(entry.subject, a) {
             return false;
         }
         let agent = self.agent(a);

@@ -1,15 +1,17 @@
-//! Decline filters: "do not offer agent A to framework F until time T".
+//! Decline filters: "do not offer agent A to framework F for role R until time T".
 //!
 //! Apache Mesos keeps, per framework, role and agent, a list of filter objects each
 //! holding the refused resources and a timer; every offer decision scans the list and
-//! compares resources. Here a filter is one entry in a per-framework hash map
-//! `agent -> expiry` (O(1) check, no resource comparison), and expiry is bookkept in one
+//! compares resources. Here the filters belong to *subjects*, one per (framework, role)
+//! pair the allocator numbers, and a filter is one entry in a per-subject hash map
+//! `agent -> expiry` (O(1) check, no resource comparison). Expiry is bookkept in one
 //! min-heap so that [`DeclineFilters::expire`] drops exactly the filters that are due,
 //! without scanning every pair. Superseded heap entries are recognised and skipped.
 //!
 //! To make the all-declined case cheap, the filters also count, per agent, how many
-//! *eligible* frameworks (active, with a role not suppressed) filter it: when that count
-//! equals the number of eligible frameworks, the whole agent is skipped in O(1).
+//! *eligible* subjects (framework active, role subscribed and not suppressed) filter it:
+//! when that count equals the number of eligible subjects, the whole agent is skipped in
+//! O(1).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -40,8 +42,8 @@ impl Hasher for IndexHasher {
 pub(crate) type IndexMap<V> = HashMap<u32, V, BuildHasherDefault<IndexHasher>>;
 
 #[derive(Debug, Default)]
-struct FrameworkFilters {
-    /// Incarnation of the framework slot, so stale heap entries of a removed framework
+struct SubjectFilters {
+    /// Incarnation of the subject slot, so stale heap entries of a removed subject
     /// are not applied to a new one in the same slot.
     uid: u64,
     eligible: bool,
@@ -53,52 +55,56 @@ struct FrameworkFilters {
 struct Expiry {
     at: Instant,
     uid: u64,
-    framework: u32,
+    subject: u32,
     agent: u32,
 }
 
 /// All decline filters of an allocator (see the module doc).
 #[derive(Debug, Default)]
 pub(crate) struct DeclineFilters {
-    frameworks: Vec<Option<FrameworkFilters>>,
-    /// Per agent slot: filters on it held by eligible frameworks.
+    subjects: Vec<Option<SubjectFilters>>,
+    /// Per agent slot: filters on it held by eligible subjects.
     agent_counts: Vec<u32>,
-    eligible_frameworks: u32,
-    /// Live filters (entries of the per-framework maps).
+    eligible_subjects: u32,
+    /// Live filters (entries of the per-subject maps).
     live: usize,
     heap: BinaryHeap<Reverse<Expiry>>,
 }
 
 impl DeclineFilters {
-    /// Starts tracking framework slot `fw`.
-    pub(crate) fn add_framework(&mut self, fw: u32, uid: u64, eligible: bool) {
-        let i = fw as usize;
-        if self.frameworks.len() <= i {
-            self.frameworks.resize_with(i + 1, || None);
+    /// Starts tracking subject slot `subject`.
+    pub(crate) fn add_subject(&mut self, subject: u32, uid: u64, eligible: bool) {
+        let i = subject as usize;
+        if self.subjects.len() <= i {
+            self.subjects.resize_with(i + 1, || None);
         }
-        self.frameworks[i] = Some(FrameworkFilters {
+        self.subjects[i] = Some(SubjectFilters {
             uid,
             eligible,
             by_agent: IndexMap::default(),
         });
         if eligible {
-            self.eligible_frameworks += 1;
+            self.eligible_subjects += 1;
         }
     }
 
-    /// Stops tracking framework slot `fw`, dropping its filters.
-    pub(crate) fn remove_framework(&mut self, fw: u32) {
-        self.clear_framework(fw);
-        if let Some(f) = self.frameworks.get_mut(fw as usize).and_then(Option::take) {
+    /// Stops tracking subject slot `subject`, dropping its filters.
+    pub(crate) fn remove_subject(&mut self, subject: u32) {
+        self.clear_subject(subject);
+        if let Some(f) = self
+            .subjects
+            .get_mut(subject as usize)
+            .and_then(Option::take)
+        {
             if f.eligible {
-                self.eligible_frameworks -= 1;
+                self.eligible_subjects -= 1;
             }
         }
     }
 
-    /// Drops every filter of `fw` (revive).
-    pub(crate) fn clear_framework(&mut self, fw: u32) {
-        let Some(Some(f)) = self.frameworks.get_mut(fw as usize) else {
+    /// Drops every filter of `subject` (revive).
+    pub(crate) fn clear_subject(&mut self, subject: u32) {
+        let Some(Some(f)) = self.subjects.get_mut(subject as usize) else {
             return;
         };
         let map = std::mem::take(&mut f.by_agent);
@@ -110,9 +116,9 @@ impl DeclineFilters {
         }
     }
 
-    /// Marks whether `fw` is eligible for offers (adjusts the per-agent counts).
-    pub(crate) fn set_eligible(&mut self, fw: u32, eligible: bool) {
-        let Some(Some(f)) = self.frameworks.get_mut(fw as usize) else {
+    /// Marks whether `subject` is eligible for offers (adjusts the per-agent counts).
+    pub(crate) fn set_eligible(&mut self, subject: u32, eligible: bool) {
+        let Some(Some(f)) = self.subjects.get_mut(subject as usize) else {
             return;
         };
         if f.eligible == eligible {
@@ -128,9 +134,9 @@ impl DeclineFilters {
             }
         }
         if eligible {
-            self.eligible_frameworks += 1;
+            self.eligible_subjects += 1;
         } else {
-            self.eligible_frameworks -= 1;
+            self.eligible_subjects -= 1;
         }
     }
 
@@ -145,7 +151,7 @@ impl DeclineFilters {
 
     /// Drops every filter on agent slot `agent`.
     pub(crate) fn remove_agent(&mut self, agent: u32) {
-        for f in self.frameworks.iter_mut().flatten() {
+        for f in self.subjects.iter_mut().flatten() {
             if f.by_agent.remove(&agent).is_some() {
                 self.live -= 1;
             }
@@ -155,9 +161,9 @@ impl DeclineFilters {
         }
     }
 
-    /// Filters `agent` for `fw` until `until` (replacing an existing filter).
-    pub(crate) fn install(&mut self, fw: u32, agent: u32, until: Instant) {
-        let Some(Some(f)) = self.frameworks.get_mut(fw as usize) else {
+    /// Filters `agent` for `subject` until `until` (replacing an existing filter).
+    pub(crate) fn install(&mut self, subject: u32, agent: u32, until: Instant) {
+        let Some(Some(f)) = self.subjects.get_mut(subject as usize) else {
             return;
         };
         if f.by_agent.insert(agent, until).is_none() {
@@ -169,7 +175,7 @@ impl DeclineFilters {
         self.heap.push(Reverse(Expiry {
             at: until,
             uid: f.uid,
-            framework: fw,
+            subject,
             agent,
         }));
         // Superseded entries (replaced, revived, removed) wait in the heap until their
@@ -181,13 +187,13 @@ impl DeclineFilters {
 
     fn rebuild_heap(&mut self) {
         let mut entries = Vec::with_capacity(self.live);
-        for (fw, f) in self.frameworks.iter().enumerate() {
+        for (subject, f) in self.subjects.iter().enumerate() {
             let Some(f) = f else { continue };
             for (agent, at) in &f.by_agent {
                 entries.push(Reverse(Expiry {
                     at: *at,
                     uid: f.uid,
-                    framework: fw as u32,
+                    subject: subject as u32,
                     agent: *agent,
                 }));
             }
@@ -195,25 +201,25 @@ impl DeclineFilters {
         self.heap = BinaryHeap::from(entries);
     }
 
-    /// Whether `fw` currently filters `agent` (call [`DeclineFilters::expire`] first).
+    /// Whether `subject` currently filters `agent` (call [`DeclineFilters::expire`] first).
     #[inline]
-    pub(crate) fn is_filtered(&self, fw: u32, agent: u32) -> bool {
-        match self.frameworks.get(fw as usize) {
+    pub(crate) fn is_filtered(&self, subject: u32, agent: u32) -> bool {
+        match self.subjects.get(subject as usize) {
             Some(Some(f)) => !f.by_agent.is_empty() && f.by_agent.contains_key(&agent),
             _ => false,
         }
     }
 
-    /// Whether every eligible framework filters `agent` (so nobody can be offered it).
+    /// Whether every eligible subject filters `agent` (so nobody can be offered it).
     #[inline]
     pub(crate) fn filtered_by_all(&self, agent: u32) -> bool {
-        self.eligible_frameworks == 0
-            || self.agent_counts.get(agent as usize).copied() == Some(self.eligible_frameworks)
+        self.eligible_subjects == 0
+            || self.agent_counts.get(agent as usize).copied() == Some(self.eligible_subjects)
     }
 
-    /// The number of eligible frameworks.
-    pub(crate) fn eligible_frameworks(&self) -> u32 {
-        self.eligible_frameworks
+    /// The number of eligible subjects.
+    pub(crate) fn eligible_subjects(&self) -> u32 {
+        self.eligible_subjects
     }
 
     /// Drops the filters that expire at or before `now`.
@@ -225,11 +231,11 @@ impl DeclineFilters {
             let Some(Reverse(e)) = self.heap.pop() else {
                 break;
             };
-            let Some(Some(f)) = self.frameworks.get_mut(e.framework as usize) else {
+            let Some(Some(f)) = self.subjects.get_mut(e.subject as usize) else {
                 continue;
             };
             if f.uid != e.uid || f.by_agent.get(&e.agent) != Some(&e.at) {
-                continue; // superseded, revived or the framework slot was reused
+                continue; // superseded, revived or the subject slot was reused
             }
             f.by_agent.remove(&e.agent);
             self.live -= 1;
@@ -239,9 +245,9 @@ impl DeclineFilters {
         }
     }
 
-    /// The number of live filters of `fw`.
-    pub(crate) fn count(&self, fw: u32) -> usize {
-        match self.frameworks.get(fw as usize) {
+    /// The number of live filters of `subject`.
+    pub(crate) fn count(&self, subject: u32) -> usize {
+        match self.subjects.get(subject as usize) {
             Some(Some(f)) => f.by_agent.len(),
             _ => 0,
         }
@@ -259,8 +265,8 @@ mod tests {
         let mut f = DeclineFilters::default();
         f.add_agent(0);
         f.add_agent(1);
-        f.add_framework(0, 1, true);
-        f.add_framework(1, 2, true);
+        f.add_subject(0, 1, true);
+        f.add_subject(1, 2, true);
         f.install(0, 0, t0 + Duration::from_secs(5));
         f.install(0, 1, t0 + Duration::from_secs(10));
         f.install(1, 0, t0 + Duration::from_secs(5));
@@ -285,8 +291,8 @@ mod tests {
         let t0 = Instant::now();
         let mut f = DeclineFilters::default();
         f.add_agent(0);
-        f.add_framework(0, 1, true);
-        f.add_framework(1, 2, true);
+        f.add_subject(0, 1, true);
+        f.add_subject(1, 2, true);
         f.install(0, 0, t0 + Duration::from_secs(1));
         f.install(0, 0, t0 + Duration::from_secs(100));
         f.expire(t0 + Duration::from_secs(2));
@@ -296,10 +302,10 @@ mod tests {
         assert!(f.filtered_by_all(0));
         f.set_eligible(1, true);
         assert!(!f.filtered_by_all(0));
-        f.clear_framework(0);
+        f.clear_subject(0);
         assert!(!f.is_filtered(0, 0));
-        f.remove_framework(1);
-        assert_eq!(f.eligible_frameworks(), 1);
+        f.remove_subject(1);
+        assert_eq!(f.eligible_subjects(), 1);
     }
 
     #[test]
@@ -307,10 +313,10 @@ mod tests {
         let t0 = Instant::now();
         let mut f = DeclineFilters::default();
         f.add_agent(0);
-        f.add_framework(0, 1, true);
+        f.add_subject(0, 1, true);
         for i in 0..10_000u64 {
             f.install(0, 0, t0 + Duration::from_secs(1000 + i));
-            f.clear_framework(0);
+            f.clear_subject(0);
         }
         assert!(f.heap.len() <= 2048, "heap has {}", f.heap.len());
         f.install(0, 0, t0 + Duration::from_secs(5));

@@ -10,6 +10,8 @@ use super::{Capabilities, FrameworkId};
 pub(crate) struct FrameworkRole {
     /// Role node.
     pub(crate) role: u32,
+    /// Its decline filters' subject in [`super::filters::DeclineFilters`].
+    pub(crate) subject: u32,
     /// Whether the framework is subscribed to it (false: only an allocation remains).
     pub(crate) subscribed: bool,
     /// Whether offers for this role are suppressed.

@@ -22,13 +22,14 @@
 //!
 //! Performance: the DRF order is never recomputed per agent; each allocation re-keys only
 //! the framework and the roles on its path in ordered sets (`O(depth · log n)`). A filter
-//! check is one hash lookup; an agent every eligible framework has filtered is skipped in
-//! O(1); an entirely free, unreserved agent is handed over whole as a cached clone. See
+//! check is one hash lookup; an agent every eligible framework role has filtered is
+//! skipped in O(1); an entirely free, unreserved agent is handed over whole as a cached clone. See
 //! `benches/allocator.rs` and BENCHMARKS.md.
 //!
-//! Differences from Apache Mesos: decline filters are per (framework, agent), not per
-//! (framework, role, agent) with resource comparison; agents are visited in slot order,
-//! not shuffled; the quota stage orders roles by the same DRF order as fair sharing.
+//! Differences from Apache Mesos: decline filters are per (framework, role, agent) as in
+//! Mesos but hold the whole agent rather than the refused resources (no resource
+//! comparison); agents are visited in slot order, not shuffled; the quota stage orders
+//! roles by the same DRF order as fair sharing.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -327,6 +328,10 @@ pub struct Allocator {
     frameworks: Vec<Option<Framework>>,
     free_framework_slots: Vec<u32>,
     framework_ids: HashMap<FrameworkId, u32>,
+    /// Decline-filter subjects (one per framework role) no longer in use, and the next
+    /// never used one.
+    free_subjects: Vec<u32>,
+    next_subject: u32,
     next_uid: u64,
     roles: RoleTree,
     filters: DeclineFilters,
@@ -368,6 +373,8 @@ impl Allocator {
             frameworks: Vec::new(),
             free_framework_slots: Vec::new(),
             framework_ids: HashMap::new(),
+            free_subjects: Vec::new(),
+            next_subject: 0,
             next_uid: 1,
             roles: RoleTree::default(),
             filters: DeclineFilters::default(),
@@ -725,8 +732,6 @@ impl Allocator {
                 (self.frameworks.len() - 1) as u32
             }
         };
-        let uid = self.next_uid;
-        self.next_uid += 1;
         self.frameworks[slot as usize] = Some(Framework {
             id: id.clone(),
             roles: Vec::new(),
@@ -735,7 +740,6 @@ impl Allocator {
             placeholder,
             agents: IndexMap::default(),
         });
-        self.filters.add_framework(slot, uid, false);
         self.framework_ids.insert(id, slot);
         slot
     }
@@ -792,11 +796,20 @@ impl Allocator {
         self.framework_mut(f).agents.insert(a, ());
     }
 
-    /// Makes sure `f` has an entry (maybe unsubscribed) for role node `node`.
+    /// Makes sure `f` has an entry (maybe unsubscribed) for role node `node`, with its
+    /// decline-filter subject.
     fn ensure_framework_role(&mut self, f: u32, node: u32) {
         if self.framework(f).role(node).is_none() {
+            let subject = self.free_subjects.pop().unwrap_or_else(|| {
+                self.next_subject += 1;
+                self.next_subject - 1
+            });
+            let uid = self.next_uid;
+            self.next_uid += 1;
+            self.filters.add_subject(subject, uid, false);
             self.framework_mut(f).roles.push(FrameworkRole {
                 role: node,
+                subject,
                 subscribed: false,
                 suppressed: false,
                 alloc: Quantities::default(),
@@ -857,7 +870,15 @@ impl Allocator {
                 self.roles.add_offerable(*r, 1);
             }
         }
-        self.filters.set_eligible(f, !after.is_empty());
+        let fw = self.framework(f);
+        let eligibility: Vec<(u32, bool)> = fw
+            .roles
+            .iter()
+            .map(|r| (r.subject, fw.offerable(r)))
+            .collect();
+        for (subject, eligible) in eligibility {
+            self.filters.set_eligible(subject, eligible);
+        }
     }
 
     /// Removes a framework; everything allocated to it becomes free again.
@@ -878,8 +899,9 @@ impl Allocator {
             .expect("live framework slot");
         for r in &fw.roles {
             self.roles.node_mut(r.role).frameworks.remove(f);
+            self.filters.remove_subject(r.subject);
+            self.free_subjects.push(r.subject);
         }
-        self.filters.remove_framework(f);
         self.framework_ids.remove(id);
         self.free_framework_slots.push(f);
         Ok(())
@@ -946,8 +968,8 @@ impl Allocator {
         Ok(())
     }
 
-    /// Resumes offers to a framework for `roles` (all if empty) and, as Mesos does,
-    /// clears all its decline filters.
+    /// Resumes offers to a framework for `roles` and, as Mesos does, clears its decline
+    /// filters for them; with no roles, for all its roles, and clears every filter.
     pub fn revive(&mut self, id: &FrameworkId, roles: &[String]) -> Result<()> {
         let f = self.framework_slot(id)?;
         let nodes = self.role_nodes(f, id, roles)?;
@@ -958,7 +980,16 @@ impl Allocator {
                 }
             }
         });
-        self.filters.clear_framework(f);
+        let revived: Vec<u32> = self
+            .framework(f)
+            .roles
+            .iter()
+            .filter(|r| roles.is_empty() || nodes.contains(&r.role))
+            .map(|r| r.subject)
+            .collect();
+        for subject in revived {
+            self.filters.clear_subject(subject);
+        }
         Ok(())
     }
 
@@ -966,8 +997,9 @@ impl Allocator {
 
     /// Takes back `resources` (allocated form) of `framework` on `agent`: a declined or
     /// rescinded offer, or resources of finished tasks. With `refuse_for`, `agent` is not
-    /// offered to `framework` again until `now + refuse_for`. `resources` may be empty
-    /// to install a filter only.
+    /// offered to `framework` again until `now + refuse_for` for the roles `resources` were
+    /// allocated to. `resources` may be empty to install a filter only, for every role the
+    /// framework is subscribed to.
     pub fn recover_resources(
         &mut self,
         framework: &FrameworkId,
@@ -1014,11 +1046,35 @@ impl Allocator {
         if let Some(d) = refuse_for {
             if !d.is_zero() {
                 if let Some(until) = now.checked_add(d) {
-                    self.filters.install(f, a, until);
+                    for subject in self.refused_subjects(f, resources) {
+                        self.filters.install(subject, a, until);
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// The filter subjects a refusal of `resources` (allocated form) by `f` applies to:
+    /// those of the roles they were allocated to or, when they name none (a refusal with
+    /// no resources), of every role the framework is subscribed to.
+    fn refused_subjects(&self, f: u32, resources: &Resources) -> Vec<u32> {
+        let fw = self.framework(f);
+        let allocated: Vec<u32> = resources
+            .allocations()
+            .keys()
+            .filter_map(|role| self.roles.get(role))
+            .filter_map(|node| fw.role(node))
+            .map(|r| r.subject)
+            .collect();
+        if !allocated.is_empty() {
+            return allocated;
+        }
+        fw.roles
+            .iter()
+            .filter(|r| r.subscribed)
+            .map(|r| r.subject)
+            .collect()
     }
 
     // ----- roles --------------------------------------------------------------------
@@ -1158,17 +1214,33 @@ impl Allocator {
             .unwrap_or_default()
     }
 
-    /// Whether `framework` currently has a decline filter on `agent` (as of the last
-    /// allocation pass's expiry processing).
+    /// Whether `framework` currently has a decline filter on `agent` for any of its roles
+    /// (as of the last allocation pass's expiry processing).
     pub fn is_filtered(&self, framework: &FrameworkId, agent: &AgentId) -> Result<bool> {
         let f = self.framework_slot(framework)?;
         let a = self.agent_slot(agent)?;
-        Ok(self.filters.is_filtered(f, a))
+        let roles = &self.framework(f).roles;
+        Ok(roles.iter().any(|r| self.filters.is_filtered(r.subject, a)))
     }
 
-    /// The number of live decline filters of a framework.
+    /// Whether `framework` currently has a decline filter on `agent` for `role`.
+    pub fn is_filtered_for_role(
+        &self,
+        framework: &FrameworkId,
+        agent: &AgentId,
+        role: &str,
+    ) -> Result<bool> {
+        let f = self.framework_slot(framework)?;
+        let a = self.agent_slot(agent)?;
+        let entry = self.roles.get(role).and_then(|n| self.framework(f).role(n));
+        Ok(entry.is_some_and(|r| self.filters.is_filtered(r.subject, a)))
+    }
+
+    /// The number of live decline filters of a framework, over its roles.
     pub fn filter_count(&self, framework: &FrameworkId) -> Result<usize> {
-        Ok(self.filters.count(self.framework_slot(framework)?))
+        let f = self.framework_slot(framework)?;
+        let roles = &self.framework(f).roles;
+        Ok(roles.iter().map(|r| self.filters.count(r.subject)).sum())
     }
 
     /// The ids of all agents.

@@ -347,6 +347,45 @@ fn decline_filters_hold_until_expiry_and_revive_clears() {
 }
 
 #[test]
+fn decline_filters_are_per_role_and_revive_clears_only_the_roles_named() {
+    let mut a = Allocator::new(AllocatorOptions::default());
+    agent(&mut a, "a1", "cpus:1;mem:100");
+    framework(&mut a, "f1", &["x", "y"]);
+    let (f1, a1) = (FrameworkId::from("f1"), AgentId::from("a1"));
+    let t0 = Instant::now();
+    let long = Some(Duration::from_secs(3600));
+
+    // Declining the agent for one role leaves it offerable for the other.
+    let first = a.allocate(t0);
+    assert_eq!(first.len(), 1);
+    let declined = first[0].role.clone();
+    let other = if declined == "x" { "y" } else { "x" };
+    recover_all(&mut a, &first, long, t0);
+    assert!(a.is_filtered_for_role(&f1, &a1, &declined).unwrap());
+    assert!(!a.is_filtered_for_role(&f1, &a1, other).unwrap());
+    let second = a.allocate(t0);
+    assert_eq!(who(&second), vec![("f1".into(), "a1".into(), other.into())]);
+
+    // Declined for both roles, the agent is offered to neither.
+    recover_all(&mut a, &second, long, t0);
+    assert_eq!(a.filter_count(&f1).unwrap(), 2);
+    assert!(a.allocate(t0).is_empty());
+
+    // Reviving one role clears its filter only.
+    a.revive(&f1, &[other.to_string()]).unwrap();
+    assert!(a.is_filtered_for_role(&f1, &a1, &declined).unwrap());
+    assert_eq!(a.filter_count(&f1).unwrap(), 1);
+    let third = a.allocate(t0);
+    assert_eq!(who(&third), vec![("f1".into(), "a1".into(), other.into())]);
+
+    // Reviving without roles clears every filter.
+    recover_all(&mut a, &third, long, t0);
+    a.revive(&f1, &[]).unwrap();
+    assert_eq!(a.filter_count(&f1).unwrap(), 0);
+    assert_eq!(a.allocate(t0).len(), 1);
+}
+
+#[test]
 fn filtered_framework_lets_others_through() {
     let mut a = Allocator::new(AllocatorOptions::default());
     agent(&mut a, "a1", "cpus:1;mem:100");
