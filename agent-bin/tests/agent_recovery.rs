@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use agent_support::{accept, command_task, eventually, master, processes_with};
-use master_support::{framework_info, scalars, TestScheduler};
+use master_support::{framework_info, operator_call, scalars, TestScheduler};
 use serde_json::{json, Value};
 
 /// A port free now, for an agent that must come back on the same one.
@@ -235,29 +235,11 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     master.stop().await;
 }
 
-/// An operator call in JSON to the master: its status and body.
-async fn operator(master: SocketAddr, call: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("http://{master}/api/v1"))
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .body(call.to_string())
-        .send()
-        .await
-        .expect("operator call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 /// The master's view of the one agent once `ready` holds for it (GET_AGENTS, polled).
 async fn agent_when(master: SocketAddr, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, agents) = operator(master, json!({"type": "GET_AGENTS"})).await;
+        let (_, agents) = operator_call(master, json!({"type": "GET_AGENTS"})).await;
         let agent = &agents["get_agents"]["agents"][0];
         if agent.is_object() && ready(agent) {
             return agent.clone();
@@ -295,7 +277,7 @@ async fn reservations_made_on_an_agent_survive_its_kill_and_restart() {
         "agent_id": {"value": agent_id},
         "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1.0},
             "reservations": [{"type": "DYNAMIC", "role": "ops", "principal": "ops-team"}]}]}});
-    let (status, body) = operator(master.addr(), reserve).await;
+    let (status, body) = operator_call(master.addr(), reserve).await;
     assert!((200..300).contains(&status), "{status} {body}");
     let reserved = agent_when(master.addr(), |a| reserves_cpus_for(a, "ops")).await;
     assert!(!reserves_cpus_for(&reserved, "dev"), "{reserved}");

@@ -6,6 +6,9 @@
 //! `/work/shared/fixtures/apache-mesos/operator/`, read at `../../shared` relative to this
 //! crate (the workspace's shared reference directory).
 
+#[allow(dead_code)]
+mod master_support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -323,19 +326,7 @@ impl Cluster {
 
     /// POSTs an operator call in JSON: the status and the body (JSON when there is one).
     async fn call(&self, call: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(self.url("/api/v1"))
-            .header("Content-Type", "application/json")
-            .header("Accept", "application/json")
-            .body(call.to_string())
-            .send()
-            .await
-            .expect("operator call");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        master_support::operator_call(self.master.addr(), call).await
     }
 
     /// An operator call that must answer 200.

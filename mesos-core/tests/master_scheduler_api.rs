@@ -1,6 +1,7 @@
 //! The master's scheduler API end to end: a real `Master` on 127.0.0.1, simulated agents
 //! speaking the internal protocol, and a JSON scheduler client.
 
+#[allow(dead_code)]
 mod master_support;
 
 use std::time::Duration;

@@ -12,6 +12,23 @@ use tokio::sync::mpsc;
 /// How long a test waits for an event before failing.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// POSTs an operator call in JSON to `master`'s `/api/v1`: the status and the body (JSON
+/// when there is one).
+pub async fn operator_call(master: SocketAddr, call: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{master}/api/v1"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .body(call.to_string())
+        .send()
+        .await
+        .expect("operator call");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
 /// Starts a simulated agent with `resources` against `master`.
 pub async fn agent(master: SocketAddr, name: &str, resources: &str) -> SimulatedAgent {
     let options = SimulatedAgentOptions::new(name, resources).expect("valid resources");
