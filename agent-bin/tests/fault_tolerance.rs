@@ -75,8 +75,14 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         if std::thread::panicking() {
             let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(40).collect();
-            eprintln!("--- {} (last lines) ---", self.log.display());
+            // The ZooKeeper client's reconnection chatter would crowd out the daemon's own.
+            let tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .filter(|line| !line.contains("zookeeper_client::session"))
+                .take(40)
+                .collect();
+            eprintln!("--- {} (last lines of its own) ---", self.log.display());
             for line in tail.iter().rev() {
                 eprintln!("{line}");
             }

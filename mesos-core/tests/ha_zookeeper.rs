@@ -1,5 +1,6 @@
 //! Leader election and detection on a real ZooKeeper server: the lowest contender leads,
-//! the next takes over when it withdraws, detectors follow, a leader cut off from
+//! the next takes over when it withdraws, detectors follow (and wake clients backing off
+//! from the old leader), a leader cut off from
 //! ZooKeeper stops leading within its session timeout, and the nodes are laid out as
 //! Apache Mesos lays them out.
 
@@ -86,7 +87,18 @@ async fn the_lowest_contender_leads_and_the_next_takes_over() {
         "a failed leader's successor is detected"
     );
 
+    let changed = detector.leader_changed("127.0.0.1:5052");
+    tokio::pin!(changed);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut changed)
+            .await
+            .is_err(),
+        "no change is seen while the same master leads"
+    );
     drop(second);
+    tokio::time::timeout(WAIT, changed)
+        .await
+        .expect("a client backing off from the old leader hears of the new one");
     tokio::time::timeout(WAIT, third.elected())
         .await
         .expect("the last is elected in time")

@@ -36,7 +36,8 @@ pub(super) async fn run(
     backoff_factor: Duration,
     current: watch::Sender<String>,
 ) {
-    let mut backoff = backoff_factor.max(Duration::from_millis(10));
+    let initial = backoff_factor.max(Duration::from_millis(10));
+    let mut backoff = initial;
     let mut failed: Option<String> = None;
     loop {
         let Ok(register) = handle.run(|s| s.register_message()).await else {
@@ -53,7 +54,7 @@ pub(super) async fn run(
         match master_link::register(&client, &url, register).await {
             Ok(registration) => {
                 current.send_replace(url.clone());
-                backoff = backoff_factor.max(Duration::from_millis(10));
+                backoff = initial;
                 let stream_id = registration.stream_id;
                 let registered = registration.registered;
                 handle.send(move |s| s.registered(registered, stream_id));
@@ -80,9 +81,23 @@ pub(super) async fn run(
                 failed = Some(endpoint);
             }
         }
-        let jitter = rand_fraction();
-        tokio::time::sleep(backoff.mul_f64(0.5 + jitter / 2.0)).await;
+        let pause = backoff.mul_f64(0.5 + rand_fraction() / 2.0);
         backoff = (backoff * 2).min(MAX_BACKOFF);
+        let new_leader = async {
+            match &failed {
+                Some(master) => detector.leader_changed(master).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = new_leader => {
+                // As Mesos' agents: a newly detected leader is tried at once (after a
+                // random fraction of the first backoff, so agents do not come in a herd).
+                backoff = initial;
+                tokio::time::sleep(initial.mul_f64(rand_fraction())).await;
+            }
+        }
     }
 }
 

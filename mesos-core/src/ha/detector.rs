@@ -8,7 +8,7 @@ use zookeeper_client as zk;
 
 use super::group::{connect, leader, leader_address};
 use super::{ZkUrl, DEFAULT_SESSION_TIMEOUT};
-use crate::scheduler::detector::{Detection, MasterDetector};
+use crate::scheduler::detector::{Detection, LeaderChange, MasterDetector};
 
 /// How long to wait before reconnecting after ZooKeeper could not be reached.
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
@@ -90,6 +90,16 @@ impl MasterDetector for ZkDetector {
                 .await
                 .map(|l| l.clone().unwrap_or_default());
             Ok(found.unwrap_or_default())
+        })
+    }
+
+    fn leader_changed<'a>(&'a self, master: &'a str) -> LeaderChange<'a> {
+        Box::pin(async move {
+            let mut leader = self.leader().await;
+            let elected = leader.wait_for(|now| now.as_deref().is_some_and(|l| l != master));
+            if elected.await.is_err() {
+                std::future::pending::<()>().await;
+            }
         })
     }
 }

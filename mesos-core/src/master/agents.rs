@@ -176,6 +176,13 @@ impl MasterState {
         let old_tasks: Vec<TaskKey> = previous
             .map(|p| p.tasks.into_iter().collect())
             .unwrap_or_default();
+        tracing::info!(
+            agent = %id,
+            hostname = %record.info.hostname,
+            tasks = register.tasks.len(),
+            "{}",
+            if reregistering { "agent re-registered" } else { "agent registered" }
+        );
         self.agents.insert(id.clone(), record);
         // REGISTERED comes first on the stream: what reconciliation sends the agent (kills
         // of tasks that must not come back) only makes sense to a registered agent.

@@ -311,6 +311,7 @@ impl MasterState {
                 id
             }
         };
+        tracing::info!(framework = %id, "framework subscribed");
         let subscribed = Event {
             subscribed: Some(event::Subscribed {
                 framework_id: framework_id(&id),

@@ -29,12 +29,24 @@ pub enum DetectorError {
 /// A future a detector returns: the next master's `host:port`.
 pub type Detection<'a> = Pin<Box<dyn Future<Output = Result<String, DetectorError>> + Send + 'a>>;
 
+/// A future a detector returns that resolves once a new leader is detected.
+pub type LeaderChange<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 /// Finds the master to talk to. Clients ask again after every failed attempt, passing the
 /// address that failed, so a detector can move on to another candidate or wait for a new
 /// leader.
 pub trait MasterDetector: Send + Sync + std::fmt::Debug {
     /// The `host:port` of the master to try next; `failed` is the one that just failed.
     fn detect<'a>(&'a self, failed: Option<&'a str>) -> Detection<'a>;
+
+    /// Resolves once this detector names a leader other than `master`, so that a client
+    /// backing off from `master` can go to the new leader at once, as Mesos' agents and
+    /// drivers do on a new detection. Detectors over fixed addresses elect nobody: theirs
+    /// never resolves.
+    fn leader_changed<'a>(&'a self, master: &'a str) -> LeaderChange<'a> {
+        let _ = master;
+        Box::pin(std::future::pending())
+    }
 }
 
 /// A detector over fixed addresses: `host:port` or a list of them, tried in turn. Any of

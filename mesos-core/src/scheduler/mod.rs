@@ -19,7 +19,8 @@ pub mod session;
 
 pub use client::{ClientError, SchedulerClient};
 pub use detector::{
-    detector_for, master_detector, DetectorError, MasterDetector, StandaloneDetector,
+    detector_for, master_detector, Detection, DetectorError, LeaderChange, MasterDetector,
+    StandaloneDetector,
 };
 pub use driver::{DriverError, DriverOptions, Scheduler, SchedulerDriver};
 pub use library::{LibraryError, Mesos, V1Scheduler};

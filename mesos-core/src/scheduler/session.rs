@@ -200,6 +200,16 @@ struct Subscriber {
     close: Arc<watch::Sender<bool>>,
 }
 
+/// How a pause between two subscriptions ended.
+enum Pause {
+    /// It lasted its time.
+    Over,
+    /// A new leader was detected.
+    NewLeader,
+    /// The session was closed.
+    Closed,
+}
+
 /// How one subscription ended.
 enum Ended {
     /// Lost; subscribe again.
@@ -244,20 +254,31 @@ impl Subscriber {
             }
             let pause = backoff;
             backoff = (backoff * 2).min(self.config.backoff_max);
-            if self.closed_within(pause).await {
-                return;
+            match self.pause(pause, failed.as_deref()).await {
+                Pause::Closed => return,
+                Pause::NewLeader => backoff = self.config.backoff_min,
+                Pause::Over => {}
             }
         }
     }
 
-    /// Waits `pause`; true when the session was closed meanwhile.
-    async fn closed_within(&mut self, pause: Duration) -> bool {
+    /// Waits `pause` before subscribing again, cut short when a leader other than
+    /// `failed` is detected or the session is closed.
+    async fn pause(&mut self, pause: Duration, failed: Option<&str>) -> Pause {
         if *self.closed.borrow() {
-            return true;
+            return Pause::Closed;
         }
+        let detector = Arc::clone(&self.detector);
+        let new_leader = async {
+            match failed {
+                Some(master) => detector.leader_changed(master).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(pause) => false,
-            _ = self.closed.wait_for(|closed| *closed) => true,
+            _ = tokio::time::sleep(pause) => Pause::Over,
+            _ = new_leader => Pause::NewLeader,
+            _ = self.closed.wait_for(|closed| *closed) => Pause::Closed,
         }
     }
 

@@ -1,6 +1,9 @@
 //! Real ZooKeeper servers for the HA tests, from Debian's `zookeeper` package (its jars
 //! in `/usr/share/java`), each on a loopback port with its own data directory.
-//! Self-contained, so that other crates' tests include it by path.
+//! Self-contained, so that other crates' tests include it by path. The servers do not
+//! fsync their transaction logs (`forceSync=no`): on a busy CI disk an fsync can hold up
+//! every client's pings past a test's short session timeout. A killed server's writes are
+//! still in the page cache; only a crash of the machine would lose them.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -90,7 +93,7 @@ impl ZooKeeper {
                 "tickTime=200\ninitLimit=50\nsyncLimit=25\ndataDir={}\nclientPort={client}\n\
                  clientPortAddress=127.0.0.1\nadmin.enableServer=false\n\
                  minSessionTimeout=400\nmaxSessionTimeout=60000\n\
-                 4lw.commands.whitelist=srvr\n",
+                 4lw.commands.whitelist=srvr\nforceSync=no\n",
                 data.display()
             );
             if size > 1 {
