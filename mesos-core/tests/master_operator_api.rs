@@ -335,6 +335,13 @@ impl Cluster {
         assert_eq!(status, 200, "{body}");
         body
     }
+
+    /// An operator call that must answer 202 Accepted, as Mesos answers operations on an
+    /// agent's resources.
+    async fn accepted(&self, call: Value) {
+        let (status, body) = self.call(call).await;
+        assert_eq!(status, 202, "{body}");
+    }
 }
 
 #[tokio::test]
@@ -850,7 +857,7 @@ async fn reserve_and_unreserve_resources() {
         .await;
     assert_eq!(status, 404);
     cluster
-        .ok(json!({"type": "RESERVE_RESOURCES", "reserve_resources": {
+        .accepted(json!({"type": "RESERVE_RESOURCES", "reserve_resources": {
             "agent_id": {"value": agent}, "resources": reserved}}))
         .await;
     // The agent's resources were all offered: the offer is rescinded first.
@@ -890,7 +897,7 @@ async fn reserve_and_unreserve_resources() {
     assert_eq!(status, 409);
 
     cluster
-        .ok(
+        .accepted(
             json!({"type": "UNRESERVE_RESOURCES", "unreserve_resources": {
             "agent_id": {"value": agent}, "resources": reserved}}),
         )

@@ -97,8 +97,21 @@ async fn operator(
     };
     Ok(match answer {
         Some(answer) => respond(format, &answer),
+        None if forwarded_to_the_agent(kind) => StatusCode::ACCEPTED.into_response(),
         None => StatusCode::OK.into_response(),
     })
+}
+
+/// The calls Mesos answers with 202 Accepted: operations on an agent's resources, which
+/// the master validates and applies, then forwards to the agent to checkpoint.
+fn forwarded_to_the_agent(kind: call::Type) -> bool {
+    matches!(
+        kind,
+        call::Type::ReserveResources
+            | call::Type::UnreserveResources
+            | call::Type::CreateVolumes
+            | call::Type::DestroyVolumes
+    )
 }
 
 /// A response of `kind` with nothing else set.
