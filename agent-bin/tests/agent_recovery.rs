@@ -4,7 +4,8 @@
 //! agent reconnects to their executors, and every update reaches the scheduler exactly once
 //! and in order; the other framework's task is killed and reported lost, as in Mesos.
 //! Reservations an operator made on the agent (CHECKPOINT_RESOURCES) survive the same
-//! restart.
+//! restart; a restart with more resources is refused unless `--reconfiguration_policy`
+//! is `additive`, which keeps the reservations and adds the new resources.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -49,8 +50,22 @@ impl Drop for AgentProcess {
     }
 }
 
+/// The resources the tests' agents are started with.
+const RESOURCES: &str = "cpus:4;mem:2048;disk:1024;ports:[31000-31100]";
+
 /// Starts `mesos-agent` for `master` on `port` in `work`, logging to `work/agent.log`.
 fn start_agent(master: SocketAddr, work: &Path, port: u16) -> AgentProcess {
+    start_agent_with(master, work, port, RESOURCES, &[])
+}
+
+/// [`start_agent`] with `resources` and `extra` flags.
+fn start_agent_with(
+    master: SocketAddr,
+    work: &Path,
+    port: u16,
+    resources: &str,
+    extra: &[&str],
+) -> AgentProcess {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -62,11 +77,12 @@ fn start_agent(master: SocketAddr, work: &Path, port: u16) -> AgentProcess {
         .arg("--ip=127.0.0.1")
         .arg(format!("--port={port}"))
         .arg("--hostname=localhost")
-        .arg("--resources=cpus:4;mem:2048;disk:1024;ports:[31000-31100]")
+        .arg(format!("--resources={resources}"))
         .arg("--isolation=posix/cpu,posix/mem")
         .arg("--launcher=posix")
         .arg("--executor_reregistration_timeout=15secs")
         .arg("--registration_backoff_factor=100ms")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -264,8 +280,19 @@ fn reserves_cpus_for(agent: &Value, role: &str) -> bool {
         .any(|r| r["name"] == "cpus" && r["role"] == role && r["reservation"].is_object())
 }
 
+/// The cpus in `agent`'s total (GET_AGENTS), reserved or not.
+fn total_cpus(agent: &Value) -> f64 {
+    agent["total_resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["name"] == "cpus")
+        .filter_map(|r| r["scalar"]["value"].as_f64())
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reservations_made_on_an_agent_survive_its_kill_and_restart() {
+async fn reservations_survive_a_restart_and_more_resources_need_the_additive_policy() {
     let master = master().await;
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -294,7 +321,7 @@ async fn reservations_made_on_an_agent_survive_its_kill_and_restart() {
 
     agent.child.kill().expect("kill -9 the agent");
     agent.child.wait().expect("reap the agent");
-    let _again = start_agent(master.addr(), work.path(), port);
+    let mut again = start_agent(master.addr(), work.path(), port);
     // The master takes the total an agent re-registers with: the reservation is there only
     // if the agent kept it.
     let back = agent_when(master.addr(), |a| {
@@ -303,4 +330,32 @@ async fn reservations_made_on_an_agent_survive_its_kill_and_restart() {
     .await;
     assert_eq!(back["agent_info"]["id"]["value"], agent_id);
     assert!(reserves_cpus_for(&back, "ops"), "reservation lost: {back}");
+    assert_eq!(total_cpus(&back), 4.0, "{back}");
+    again.child.kill().expect("kill -9 the agent");
+    again.child.wait().expect("reap the agent");
+
+    // More cpus: refused under the default policy, as Mesos refuses them...
+    let grown = "cpus:8;mem:2048;disk:1024;ports:[31000-31100]";
+    let mut refused = start_agent_with(master.addr(), work.path(), port, grown, &[]);
+    let status = refused.child.wait().expect("the agent exits");
+    assert!(!status.success(), "{status}");
+    let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
+    assert!(
+        log.contains("--reconfiguration_policy=equal") && log.contains("resources changed"),
+        "{log}"
+    );
+    // ...and taken under the additive one, with the reservation kept.
+    let _additive = start_agent_with(
+        master.addr(),
+        work.path(),
+        port,
+        grown,
+        &["--reconfiguration_policy=additive"],
+    );
+    let grew = agent_when(master.addr(), |a| {
+        a["active"] == true && total_cpus(a) == 8.0
+    })
+    .await;
+    assert_eq!(grew["agent_info"]["id"]["value"], agent_id);
+    assert!(reserves_cpus_for(&grew, "ops"), "reservation lost: {grew}");
 }

@@ -42,6 +42,15 @@ fn missing_and_bad_flags_exit_one_with_the_reason() {
         "{}",
         stderr(&output)
     );
+
+    let output = run(&[
+        "--master=127.0.0.1:5050",
+        "--work_dir=/tmp/x",
+        "--reconfiguration_policy=anything",
+    ]);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.contains("neither 'equal' nor 'additive'"), "{text}");
 }
 
 #[test]

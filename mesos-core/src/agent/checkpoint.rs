@@ -9,6 +9,9 @@
 //! frameworks/<fw>/executors/<ex>/runs/<c>/tasks/<t>/task.updates  status update log
 //! containers/<c>.json                                  a container of a framework that
 //!                                                      does not checkpoint
+//! slave.info                                           AgentInfo (protobuf) as the flags
+//!                                                      described the agent when it
+//!                                                      registered
 //! resources.info                                       the agent's total resources as the
 //!                                                      master last checkpointed them
 //!                                                      (dynamic reservations, volumes)
@@ -27,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::paths;
 use crate::durable_fs;
-use crate::proto::mesos::v1::{ExecutorInfo, FrameworkInfo, Resource, Task};
+use crate::proto::mesos::v1::{AgentInfo, ExecutorInfo, FrameworkInfo, Resource, Task};
 
 /// Why checkpoints could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +210,17 @@ impl Checkpoints {
             .join("tasks")
             .join(task_id)
             .join("task.updates")
+    }
+
+    /// Checkpoints the agent's info as its flags describe it, durably: a restart checks its
+    /// new flags against it (see [`super::reconfiguration`]).
+    pub fn write_agent_info(&self, info: &AgentInfo) -> Result<(), CheckpointError> {
+        write(&self.root.join("slave.info"), &info.encode_to_vec())
+    }
+
+    /// The info [`Checkpoints::write_agent_info`] recorded, if any.
+    pub fn read_agent_info(&self) -> Result<Option<AgentInfo>, CheckpointError> {
+        read_message(&self.root.join("slave.info"))
     }
 
     /// Where [`Checkpoints::write_resources`] keeps the agent's resources.
@@ -430,6 +444,23 @@ mod tests {
         std::fs::write(&path, [0x20, 1, 2]).unwrap();
         let err = checkpoints.read_resources().unwrap_err();
         assert!(matches!(err, CheckpointError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_agent_info_round_trips() {
+        let work = tempfile::tempdir().unwrap();
+        let checkpoints = Checkpoints::new(work.path(), "S1");
+        assert!(checkpoints.read_agent_info().unwrap().is_none());
+        let info = AgentInfo {
+            hostname: "host-a".into(),
+            port: Some(5051),
+            resources: crate::resources::parse_resources("cpus:2", "*")
+                .unwrap()
+                .to_protos(),
+            ..Default::default()
+        };
+        checkpoints.write_agent_info(&info).unwrap();
+        assert_eq!(checkpoints.read_agent_info().unwrap(), Some(info));
     }
 
     #[test]

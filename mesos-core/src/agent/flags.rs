@@ -18,6 +18,7 @@ use super::containerizer::isolators::parse_isolation;
 use super::containerizer::{ContainerizerConfig, LauncherKind};
 use super::host::{self, HostError, HostMeasurements};
 use super::options::{AgentOptions, RecoverMode};
+use super::ReconfigurationPolicy;
 use crate::flags::{cli, Duration, FlagsError, LoggingLevel};
 use crate::resources::validate_role;
 
@@ -80,6 +81,9 @@ pub struct AgentFlags {
     pub recover: RecoverMode,
     /// `--recovery_timeout`: how long executors have to reconnect after a restart (15mins).
     pub recovery_timeout: Duration,
+    /// `--reconfiguration_policy`: which changes of these flags a restart accepts
+    /// (`equal`).
+    pub reconfiguration_policy: ReconfigurationPolicy,
     /// `--gc_delay`: how long finished executors' sandboxes are kept (1weeks).
     pub gc_delay: Duration,
     /// `--registration_backoff_factor`: the first wait before (re-)registering (1secs).
@@ -209,6 +213,11 @@ struct RawFlags {
     /// Time executors have to reconnect after the agent restarts.
     #[arg(long, default_value_t = Duration::from_secs(15 * 60))]
     recovery_timeout: Duration,
+
+    /// Which changes of the agent's configuration a restart accepts: equal (none), or
+    /// additive (more resources, new attributes, a fault domain where there was none).
+    #[arg(long, default_value = "equal")]
+    reconfiguration_policy: ReconfigurationPolicy,
 
     /// Time the sandboxes of finished executors are kept.
     #[arg(long, default_value_t = Duration::from_secs(7 * 24 * 60 * 60))]
@@ -415,6 +424,7 @@ impl AgentFlags {
             executor_shutdown_grace_period: raw.executor_shutdown_grace_period,
             recover: raw.recover,
             recovery_timeout: raw.recovery_timeout,
+            reconfiguration_policy: raw.reconfiguration_policy,
             gc_delay: raw.gc_delay,
             registration_backoff_factor: raw.registration_backoff_factor,
             zk_session_timeout: raw.zk_session_timeout,
@@ -477,6 +487,7 @@ impl AgentFlags {
             executor_shutdown_grace_period: self.executor_shutdown_grace_period.as_std(),
             recover: self.recover,
             recovery_timeout: self.recovery_timeout.as_std(),
+            reconfiguration_policy: self.reconfiguration_policy,
             gc_delay: self.gc_delay.as_std(),
             registration_backoff_factor: self.registration_backoff_factor.as_std(),
             zk_session_timeout: self.zk_session_timeout.as_std(),
@@ -542,6 +553,10 @@ impl AgentFlags {
             ),
             ("recover", recover_name(self.recover).to_string()),
             ("recovery_timeout", self.recovery_timeout.to_string()),
+            (
+                "reconfiguration_policy",
+                self.reconfiguration_policy.name().to_string(),
+            ),
             ("gc_delay", self.gc_delay.to_string()),
             (
                 "registration_backoff_factor",

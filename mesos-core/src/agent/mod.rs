@@ -29,6 +29,7 @@ mod master_session;
 mod operator_api;
 pub mod options;
 pub mod paths;
+pub mod reconfiguration;
 pub mod runtime;
 pub mod simulated;
 pub mod state;
@@ -44,10 +45,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 pub use options::{AgentOptions, RecoverMode};
+pub use reconfiguration::ReconfigurationPolicy;
 pub use runtime::AgentHandle;
 
 use crate::http::{HttpServer, ServerError};
-use crate::proto::mesos::v1::{AgentId, AgentInfo, Resource};
+use crate::proto::mesos::v1::{AgentId, AgentInfo};
+use crate::resources::Resources;
 use containerizer::{Containerizer, ContainerizerError};
 use state::AgentState;
 
@@ -79,21 +82,22 @@ pub enum AgentError {
         /// The agent's work directory.
         work_dir: std::path::PathBuf,
     },
-    /// The resources checkpointed by the previous run (the master's reservations and
-    /// volumes) do not add up to `--resources`.
+    /// The agent's flags changed since its previous run in a way `--reconfiguration_policy`
+    /// does not accept.
     #[error(
-        "the checkpointed resources ({checkpointed}) do not add up to --resources ({flags}); \
-         start with the old --resources, or remove {} to drop the reservations and volumes \
-         made on this agent",
-        .path.display()
+        "the agent's configuration is incompatible with its previous run \
+         (--reconfiguration_policy={}): {reason}; start it with the flags it had, or remove \
+         {} to start it as a new agent",
+        .policy.name(),
+        .latest.display()
     )]
-    IncompatibleResources {
-        /// The checkpointed total.
-        checkpointed: String,
-        /// The total `--resources` gives.
-        flags: String,
-        /// The checkpoint file.
-        path: std::path::PathBuf,
+    IncompatibleAgentInfo {
+        /// What changed.
+        reason: String,
+        /// The policy in force.
+        policy: ReconfigurationPolicy,
+        /// The link naming the previous run's agent id (`meta/slaves/latest`).
+        latest: std::path::PathBuf,
     },
     /// `--master` cannot be used.
     #[error("{0}")]
@@ -159,10 +163,36 @@ impl Agent {
                     source,
                     work_dir: options.work_dir.clone(),
                 };
-                if let Some(total) = checkpoints.read_resources().map_err(recovery)? {
-                    info.resources = checkpointed_total(total, &options.resources, || {
-                        checkpoints.resources_path()
-                    })?;
+                // Work directories of agents that did not record their info yet are taken
+                // to have had the flags of this run.
+                let previous = checkpoints
+                    .read_agent_info()
+                    .map_err(recovery)?
+                    .unwrap_or_else(|| info.clone());
+                let policy = options.reconfiguration_policy;
+                reconfiguration::check(policy, &previous, &info).map_err(|reason| {
+                    AgentError::IncompatibleAgentInfo {
+                        reason,
+                        policy,
+                        latest: paths::latest_agent_link(&options.work_dir),
+                    }
+                })?;
+                if let Some(checkpointed) = checkpoints.read_resources().map_err(recovery)? {
+                    let added =
+                        reconfiguration::added_resources(&previous.resources, &options.resources);
+                    if added.is_empty() {
+                        info.resources = checkpointed;
+                    } else {
+                        info.resources =
+                            (Resources::from_protos_lossy(&checkpointed) + added).to_protos();
+                        // The new info goes first: a crash before the total is written
+                        // leaves the additions out of the total, where the other order
+                        // would count them twice.
+                        checkpoints.write_agent_info(&info).map_err(recovery)?;
+                        checkpoints
+                            .write_resources(&info.resources)
+                            .map_err(recovery)?;
+                    }
                 }
                 checkpoints.recover().map_err(recovery)?
             }
@@ -294,60 +324,4 @@ fn routes(api: json_api::JsonApi, flags: std::collections::BTreeMap<String, Stri
             }),
         )
         .merge(crate::http::common_routes(crate::http::version_info()))
-}
-
-/// The total an agent restarts with when the master had checkpointed `checkpointed` on it
-/// (its dynamic reservations and persistent volumes): that total, if it adds up to the
-/// same quantities as `flags` (`--resources`); an error otherwise, as Mesos refuses to
-/// recover then.
-fn checkpointed_total(
-    checkpointed: Vec<Resource>,
-    flags: &[Resource],
-    path: impl FnOnce() -> std::path::PathBuf,
-) -> Result<Vec<Resource>, AgentError> {
-    let before = crate::resources::Resources::from_protos_lossy(&checkpointed);
-    let now = crate::resources::Resources::from_protos_lossy(flags);
-    if before.same_quantities(&now) {
-        return Ok(checkpointed);
-    }
-    Err(AgentError::IncompatibleResources {
-        checkpointed: before.to_string(),
-        flags: now.to_string(),
-        path: path(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Vec<Resource> {
-        crate::resources::parse_resources(text, "*")
-            .expect("valid resources")
-            .to_protos()
-    }
-
-    #[test]
-    fn checkpointed_resources_are_kept_only_if_they_add_up_to_the_flags() {
-        let checkpointed = parse("cpus:3;cpus(ops):1;mem:2048;ports:[31000-31100]");
-        let path = || std::path::PathBuf::from("/w/meta/slaves/S0/resources.info");
-        let same = parse("cpus:4;mem:2048;ports:[31000-31100]");
-        let kept = checkpointed_total(checkpointed.clone(), &same, path).expect("compatible");
-        assert_eq!(kept, checkpointed);
-
-        for changed in [
-            "cpus:8;mem:2048;ports:[31000-31100]",
-            "cpus:4;mem:2048;ports:[31000-31050]",
-            "cpus:4;mem:2048;ports:[31000-31100];gpus:1",
-        ] {
-            let err =
-                checkpointed_total(checkpointed.clone(), &parse(changed), path).expect_err(changed);
-            let message = err.to_string();
-            assert!(
-                matches!(err, AgentError::IncompatibleResources { .. }),
-                "{message}"
-            );
-            assert!(message.contains("resources.info"), "{message}");
-        }
-    }
 }

@@ -58,6 +58,9 @@ pub struct AgentOptions {
     pub executor_shutdown_grace_period: Duration,
     /// `--recover`.
     pub recover: RecoverMode,
+    /// Which changes of the agent's flags a restart accepts (`--reconfiguration_policy`,
+    /// Mesos default `equal`).
+    pub reconfiguration_policy: super::ReconfigurationPolicy,
     /// How long a recovering agent waits for its executors to reconnect
     /// (`--recovery_timeout`, Mesos default 15 minutes).
     pub recovery_timeout: Duration,

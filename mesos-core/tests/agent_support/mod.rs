@@ -35,6 +35,7 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
         executor_reregistration_timeout: Duration::from_secs(10),
         executor_shutdown_grace_period: Duration::from_secs(2),
         recover: RecoverMode::Reconnect,
+        reconfiguration_policy: Default::default(),
         recovery_timeout: Duration::from_secs(900),
         gc_delay: Duration::from_secs(7 * 86_400),
         registration_backoff_factor: Duration::from_millis(100),

@@ -347,6 +347,14 @@ impl AgentState {
         if let Err(e) = paths::record_agent_id(&self.options.work_dir, &id) {
             tracing::warn!("cannot record the agent id {id}: {e}");
         }
+        let described = AgentInfo {
+            id: Some(registered.agent_id.clone()),
+            resources: self.options.resources.clone(),
+            ..self.info.clone()
+        };
+        if let Err(e) = Checkpoints::new(&self.options.work_dir, &id).write_agent_info(&described) {
+            tracing::warn!("cannot checkpoint the agent's info: {e}");
+        }
         tracing::info!("registered with the master as agent {id}");
         self.info.id = Some(registered.agent_id);
         self.master_info = Some(registered.master_info);
