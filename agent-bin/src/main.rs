@@ -1,11 +1,12 @@
 //! `mesos-agent`: Mesos' agent flags (command line and `MESOS_*` environment variables)
 //! in, a running `mesos_core::agent::Agent` out, until SIGINT or SIGTERM, when every
-//! executor is shut down and the agent exits.
+//! executor is shut down and the agent exits. With `--recover=cleanup` it only cleans up
+//! after the previous run (`Agent::cleanup`) and exits, as Mesos' agent does.
 
 use std::process::ExitCode;
 
 use mesos_core::agent::flags::AgentFlags;
-use mesos_core::agent::Agent;
+use mesos_core::agent::{Agent, RecoverMode};
 
 fn main() -> ExitCode {
     let flags = match AgentFlags::parse_from(std::env::args_os()) {
@@ -20,6 +21,23 @@ fn main() -> ExitCode {
         }
     };
     mesos_core::daemon::init_logging(flags.logging_level);
+    if options.recover == RecoverMode::Cleanup {
+        return match Agent::cleanup(&options) {
+            Ok(cleanup) => {
+                println!(
+                    "Cleaned up after agent {}: {} container(s) destroyed; exiting \
+                     (--recover=cleanup)",
+                    cleanup.agent_id.as_deref().unwrap_or("(none)"),
+                    cleanup.destroyed
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("mesos-agent: cleanup failed: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match mesos_core::daemon::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {

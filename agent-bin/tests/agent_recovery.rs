@@ -5,7 +5,9 @@
 //! and in order; the other framework's task is killed and reported lost, as in Mesos.
 //! Reservations an operator made on the agent (CHECKPOINT_RESOURCES) survive the same
 //! restart; a restart with more resources is refused unless `--reconfiguration_policy`
-//! is `additive`, which keeps the reservations and adds the new resources.
+//! is `additive`, which keeps the reservations and adds the new resources. With
+//! `--recover=cleanup` the agent destroys what its killed predecessor left and exits, and
+//! its next start is a new agent.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -47,6 +49,21 @@ impl Drop for AgentProcess {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// How `agent` exited, which it must within 30 seconds.
+fn exit_status(agent: &mut AgentProcess) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = agent.child.try_wait().expect("wait for the agent") {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -251,13 +268,13 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     master.stop().await;
 }
 
-/// The master's view of the one agent once `ready` holds for it (GET_AGENTS, polled).
+/// The master's view of an agent once `ready` holds for it (GET_AGENTS, polled).
 async fn agent_when(master: SocketAddr, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let (_, agents) = operator_call(master, json!({"type": "GET_AGENTS"})).await;
-        let agent = &agents["get_agents"]["agents"][0];
-        if agent.is_object() && ready(agent) {
+        let all = agents["get_agents"]["agents"].as_array();
+        if let Some(agent) = all.into_iter().flatten().find(|a| ready(a)) {
             return agent.clone();
         }
         assert!(
@@ -337,7 +354,7 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
     // More cpus: refused under the default policy, as Mesos refuses them...
     let grown = "cpus:8;mem:2048;disk:1024;ports:[31000-31100]";
     let mut refused = start_agent_with(master.addr(), work.path(), port, grown, &[]);
-    let status = refused.child.wait().expect("the agent exits");
+    let status = exit_status(&mut refused);
     assert!(!status.success(), "{status}");
     let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
     assert!(
@@ -358,4 +375,56 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
     .await;
     assert_eq!(grew["agent_info"]["id"]["value"], agent_id);
     assert!(reserves_cpus_for(&grew, "ops"), "reservation lost: {grew}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_cleanup_destroys_what_the_previous_run_left_and_forgets_its_id() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut agent = start_agent(master.addr(), work.path(), port);
+    let mut info = framework_info("keeper", "*", &[]);
+    info["checkpoint"] = json!(true);
+    let mut keeper = TestScheduler::subscribe(master.addr(), info).await;
+    let offer = keeper.offer().await;
+    let old_id = offer["agent_id"]["value"].clone();
+    let marker = format!("sleep 1000.{}", std::process::id());
+    let marker = marker.as_str();
+    let (code, body) = keeper
+        .call(accept(&offer, vec![task(&offer, "left", marker)]))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let mut updates = Updates::default();
+    while updates.next(&mut keeper).await.1 != "TASK_RUNNING" {}
+    agent.child.kill().expect("kill -9 the agent");
+    agent.child.wait().expect("reaped");
+    assert!(
+        eventually(Duration::from_secs(10), || !processes_with(marker)
+            .is_empty())
+        .await,
+        "the checkpointed task died with the agent"
+    );
+
+    let mut cleanup = start_agent_with(
+        master.addr(),
+        work.path(),
+        port,
+        RESOURCES,
+        &["--recover=cleanup"],
+    );
+    let status = exit_status(&mut cleanup);
+    assert!(status.success(), "{status}");
+    assert!(
+        eventually(Duration::from_secs(5), || processes_with(marker).is_empty()).await,
+        "the task outlived the cleanup"
+    );
+    assert!(!work.path().join("agent/meta/slaves/latest").exists());
+
+    // The next start is a new agent.
+    let _fresh = start_agent(master.addr(), work.path(), port);
+    let fresh = agent_when(master.addr(), |a| {
+        a["active"] == true && a["agent_info"]["id"]["value"] != old_id
+    })
+    .await;
+    assert_eq!(fresh["reregistered_time"], Value::Null, "{fresh}");
 }

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
+use super::containerizer::isolator::ResourceLimits;
 use super::paths;
 use crate::durable_fs;
 use crate::proto::mesos::v1::{AgentInfo, ExecutorInfo, FrameworkInfo, Resource, Task};
@@ -70,6 +71,17 @@ pub struct RunRecord {
     pub cpus: Option<f64>,
     /// The container's memory limit in bytes.
     pub mem_bytes: Option<u64>,
+}
+
+impl RunRecord {
+    /// The limits the container was launched with, for its isolators to take it back.
+    pub fn limits(&self) -> ResourceLimits {
+        ResourceLimits {
+            cpus: self.cpus,
+            mem_bytes: self.mem_bytes,
+            pids: None,
+        }
+    }
 }
 
 /// The record of a container of a framework that does not checkpoint.

@@ -14,6 +14,7 @@
 //! * [`simulated`]: an agent that runs nothing, for tests and benchmarks of the master.
 
 pub mod checkpoint;
+mod cleanup;
 pub mod containerizer;
 mod executor_api;
 pub mod executor_launch;
@@ -44,6 +45,7 @@ use axum::Router;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+pub use cleanup::Cleanup;
 pub use options::{AgentOptions, RecoverMode};
 pub use reconfiguration::ReconfigurationPolicy;
 pub use runtime::AgentHandle;

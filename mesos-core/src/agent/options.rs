@@ -14,7 +14,9 @@ use crate::proto::mesos::v1::{Attribute, DomainInfo, Resource};
 pub enum RecoverMode {
     /// `reconnect`: reconnect to checkpointed executors that are still running.
     Reconnect,
-    /// `cleanup`: kill every executor that was running and forget the agent's state.
+    /// `cleanup`: kill every executor that was running and forget the agent's state
+    /// ([`Agent::cleanup`](super::Agent::cleanup), after which `mesos-agent` exits); an
+    /// agent started with it destroys every container it recovers.
     Cleanup,
 }
 

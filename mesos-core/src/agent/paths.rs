@@ -92,6 +92,21 @@ pub fn record_agent_id(work_dir: &Path, agent_id: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Forgets the agent id [`record_agent_id`] recorded (durably: the next start registers
+/// as a new agent).
+pub fn forget_agent_id(work_dir: &Path) -> io::Result<()> {
+    let link = latest_agent_link(work_dir);
+    match std::fs::remove_file(&link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    if let Some(parent) = link.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +139,10 @@ mod tests {
         record_agent_id(work.path(), "S1").unwrap();
         record_agent_id(work.path(), "S2").unwrap();
         assert_eq!(recorded_agent_id(work.path()).as_deref(), Some("S2"));
+        forget_agent_id(work.path()).unwrap();
+        assert_eq!(recorded_agent_id(work.path()), None);
+        forget_agent_id(work.path()).unwrap();
+        record_agent_id(work.path(), "S2").unwrap();
 
         let sandbox = sandbox_dir(work.path(), "S2", "F", "E", "C1");
         std::fs::create_dir_all(&sandbox).unwrap();

@@ -21,16 +21,11 @@ impl AgentState {
             });
         }
         for run in runs {
-            let limits = crate::agent::containerizer::isolator::ResourceLimits {
-                cpus: run.run.cpus,
-                mem_bytes: run.run.mem_bytes,
-                pids: None,
-            };
             if let Err(e) = self.containerizer.recover(
                 &run.container_id,
                 run.run.pid,
                 run.run.start_time,
-                &limits,
+                &run.run.limits(),
             ) {
                 tracing::error!("cannot recover container {}: {e}", run.container_id);
                 continue;
