@@ -1,7 +1,8 @@
 //! The v1 scheduler library ([`Mesos`]) against a real master with a simulated agent: over
 //! HTTP the scheduler subscribes itself once connected, gets offers, declines them, and is
 //! disconnected and connected again by `reconnect`; over a session SUBSCRIBED is held until
-//! the scheduler sends SUBSCRIBE; a stopped master is a disconnection, not an error.
+//! the scheduler sends SUBSCRIBE; a stopped master is a disconnection, not an error; the
+//! library ends when its last handle is dropped.
 
 #[allow(dead_code)]
 mod master_support;
@@ -220,4 +221,26 @@ fn an_unreachable_master_is_a_disconnection_retried_until_closed() {
     while let Ok(item) = seen.try_recv() {
         assert!(!matches!(item, Seen::Event(_)), "{item:?}");
     }
+}
+
+#[test]
+fn dropping_the_last_handle_ends_the_library() {
+    let rt = runtime();
+    let (master, _agent) = rt.block_on(master_with_agent());
+    let (mesos, seen) = connect(&master.addr().to_string());
+    connected(&seen);
+    event_of(&seen, event::Type::Subscribed);
+    drop(mesos);
+    // The callback thread ends, and the scheduler (with its end of the channel) with it.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        match seen.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Ok(_) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the library still runs after its last handle was dropped")
+            }
+        }
+    }
+    rt.block_on(master.stop());
 }

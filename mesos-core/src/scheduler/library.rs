@@ -76,8 +76,33 @@ struct Inner {
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
-/// A running scheduler library; cheap to clone. Dropping it does not end it: [`close`]
-/// does.
+impl Inner {
+    /// Ends the library (see [`Mesos::close`]).
+    fn close(&self) {
+        self.closed.send_replace(true);
+        if let Backend::Session(session, _) = &self.backend {
+            session.close();
+        }
+        let runtime = self
+            .runtime
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(runtime) = runtime {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A running scheduler library; cheap to clone. It ends on [`close`], or when its last
+/// clone is dropped (as Mesos' library ends with its destructor); the clone a callback is
+/// given lasts only as long as the callback.
 ///
 /// [`close`]: Mesos::close
 #[derive(Clone)]
@@ -174,12 +199,16 @@ impl Mesos {
         scheduler: impl V1Scheduler,
         notifications: std::sync::mpsc::Receiver<Notification>,
     ) -> Result<(), LibraryError> {
-        let mesos = self.clone();
+        let library = Arc::downgrade(&self.inner);
         let mut scheduler = scheduler;
         let started = std::thread::Builder::new()
             .name("mesos-v1-callbacks".into())
             .spawn(move || {
                 for notification in notifications {
+                    let Some(inner) = library.upgrade() else {
+                        break;
+                    };
+                    let mesos = Mesos { inner };
                     if mesos.is_closed() {
                         break;
                     }
@@ -232,19 +261,7 @@ impl Mesos {
     /// Ends the library: the connection is dropped and no callback is made after the one
     /// running now. The framework stays registered for its failover timeout.
     pub fn close(&self) {
-        self.inner.closed.send_replace(true);
-        if let Backend::Session(session, _) = &self.inner.backend {
-            session.close();
-        }
-        let runtime = self
-            .inner
-            .runtime
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(runtime) = runtime {
-            runtime.shutdown_background();
-        }
+        self.inner.close();
     }
 
     fn is_closed(&self) -> bool {
