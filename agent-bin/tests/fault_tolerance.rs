@@ -42,7 +42,10 @@ use nix::unistd::Pid;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
-const SESSION: &str = "2secs";
+/// The ZooKeeper session timeout of every daemon (`--zk_session_timeout`). Short, so that
+/// a dead leader is replaced quickly, but long enough to outlast the stalls of a busy
+/// shared VM (its vCPUs are sometimes not scheduled for several hundred milliseconds).
+const SESSION_SECS: u64 = 5;
 const TASKS: usize = 100;
 
 /// A port free now.
@@ -129,7 +132,7 @@ fn start_master(zk: &str, port: u16, dir: &Path, extra: &[&str]) -> Daemon {
         "--ip=127.0.0.1".into(),
         format!("--port={port}"),
         "--hostname=localhost".into(),
-        format!("--zk_session_timeout={SESSION}"),
+        format!("--zk_session_timeout={SESSION_SECS}secs"),
         "--allocation_interval=100ms".into(),
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
@@ -159,7 +162,7 @@ fn start_agent_at(zk: &str, work: &Path, port: u16) -> Daemon {
             "--isolation=posix/cpu,posix/mem".into(),
             "--launcher=posix".into(),
             "--registration_backoff_factor=100ms".into(),
-            format!("--zk_session_timeout={SESSION}"),
+            format!("--zk_session_timeout={SESSION_SECS}secs"),
         ],
         work.with_extension("log"),
     )
@@ -299,19 +302,33 @@ fn follow(
     seen: &Receiver<Seen>,
     history: &mut History,
     what: &str,
-    mut done: impl FnMut(&Seen, &History) -> bool,
+    done: impl FnMut(&Seen, &History) -> bool,
 ) {
-    let deadline = Instant::now() + WAIT;
+    assert!(
+        follow_for(seen, history, WAIT, done),
+        "{what}: not within {WAIT:?}"
+    );
+}
+
+/// Follows the framework's callbacks, recording updates, for at most `wait`; whether
+/// `done` came to hold.
+fn follow_for(
+    seen: &Receiver<Seen>,
+    history: &mut History,
+    wait: Duration,
+    mut done: impl FnMut(&Seen, &History) -> bool,
+) -> bool {
+    let deadline = Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let event = seen
-            .recv_timeout(left)
-            .unwrap_or_else(|e| panic!("{what}: nothing within {WAIT:?} ({e})"));
+        let Ok(event) = seen.recv_timeout(left) else {
+            return false;
+        };
         if let Seen::Update(task, state) = &event {
             history.0.entry(task.clone()).or_default().push(*state);
         }
         if done(&event, history) {
-            return;
+            return true;
         }
     }
 }
@@ -388,11 +405,24 @@ fn recovered(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // As frameworks should, reconciliation is asked again until every task is reported:
+    // a call made while the driver is between subscriptions is dropped.
     let before: usize = history.0.values().map(Vec::len).sum();
-    driver.reconcile_tasks(&[]);
-    follow(seen, history, "reconciliation", |_, h| {
-        h.0.values().map(Vec::len).sum::<usize>() >= before + tasks
-    });
+    let deadline = Instant::now() + WAIT;
+    loop {
+        driver.reconcile_tasks(&[]);
+        let reported = follow_for(seen, history, Duration::from_secs(5), |_, h| {
+            h.0.values().map(Vec::len).sum::<usize>() >= before + tasks
+        });
+        if reported {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "reconciliation: {} of {tasks} tasks reported",
+            history.0.values().map(Vec::len).sum::<usize>() - before
+        );
+    }
     history.check();
     assert_eq!(history.0.len(), tasks);
     assert_eq!(history.running(), tasks);
@@ -476,7 +506,7 @@ impl Drop for Reaper {
 
 /// Makes the fault tests run one at a time: each runs a whole cluster (ZooKeeper, three
 /// masters, agents, a hundred executors), and two at once on a 2-core machine starve
-/// ZooKeeper of the CPU its 2 s sessions need.
+/// ZooKeeper of the CPU its short sessions need.
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
@@ -542,8 +572,8 @@ fn a_leader_frozen_past_its_session_never_leads_again() {
     frozen.signal(Signal::SIGSTOP);
     let successor = leader(&masters);
     assert_ne!(successor, frozen_port);
-    // Well past the 2 s session: ZooKeeper has expired the frozen master's session.
-    std::thread::sleep(Duration::from_secs(4));
+    // Well past its session: ZooKeeper has expired the frozen master's session.
+    std::thread::sleep(Duration::from_secs(2 * SESSION_SECS));
     frozen.signal(Signal::SIGCONT);
     let client = http();
     let deadline = Instant::now() + WAIT;

@@ -63,7 +63,7 @@ async fn masters_with(
     for _ in 0..count {
         let mut options = MasterOptions {
             zk: Some(url.clone()),
-            zk_session_timeout: Duration::from_secs(3),
+            zk_session_timeout: Duration::from_secs(5),
             allocation_interval: Duration::from_millis(100),
             ..Default::default()
         };
@@ -199,7 +199,7 @@ async fn standbys_redirect_and_everyone_follows_a_new_leader() {
         "cpus:1;mem:256;disk:256",
     );
     options.master = url.to_string();
-    options.zk_session_timeout = Duration::from_secs(3);
+    options.zk_session_timeout = Duration::from_secs(5);
     let agent = agent_support::agent(options).await;
 
     let (tx, heard) = channel();
