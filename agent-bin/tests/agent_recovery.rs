@@ -362,7 +362,7 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
         "{log}"
     );
     // ...and taken under the additive one, with the reservation kept.
-    let _additive = start_agent_with(
+    let mut additive = start_agent_with(
         master.addr(),
         work.path(),
         port,
@@ -375,6 +375,19 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
     .await;
     assert_eq!(grew["agent_info"]["id"]["value"], agent_id);
     assert!(reserves_cpus_for(&grew, "ops"), "reservation lost: {grew}");
+
+    // The grown flags are now the agent's own: the default policy takes them back.
+    additive.child.kill().expect("kill -9 the agent");
+    additive.child.wait().expect("reap the agent");
+    let _same = start_agent_with(master.addr(), work.path(), port, grown, &[]);
+    let kept = agent_when(master.addr(), |a| {
+        a["active"] == true
+            && a["reregistered_time"] != grew["reregistered_time"]
+            && total_cpus(a) == 8.0
+            && reserves_cpus_for(a, "ops")
+    })
+    .await;
+    assert_eq!(kept["agent_info"]["id"]["value"], agent_id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

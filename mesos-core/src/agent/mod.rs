@@ -185,12 +185,12 @@ impl Agent {
                     if added.is_empty() {
                         info.resources = checkpointed;
                     } else {
+                        // The new info (with the flags' resources) goes first: a crash
+                        // before the total is written leaves the additions out of the
+                        // total, where the other order would count them twice.
+                        checkpoints.write_agent_info(&info).map_err(recovery)?;
                         info.resources =
                             (Resources::from_protos_lossy(&checkpointed) + added).to_protos();
-                        // The new info goes first: a crash before the total is written
-                        // leaves the additions out of the total, where the other order
-                        // would count them twice.
-                        checkpoints.write_agent_info(&info).map_err(recovery)?;
                         checkpoints
                             .write_resources(&info.resources)
                             .map_err(recovery)?;
