@@ -20,6 +20,10 @@ started=$SECONDS
 trap 'status=$?; if [ "$status" -ne 0 ]; then printf "\n==> FAILED (exit %s) after %ss\n" "$status" "$((SECONDS - started))" >&2; fi' EXIT
 
 export MESOS_REQUIRE_PYTHON_DEPS=1
+# Every mesos-agent the tests start keeps its sandboxes whatever the disk's fill: on a
+# shared CI machine the disk can be over 90% full, where the default --gc_disk_headroom
+# (0.1) would remove a finished task's sandbox before the test reads it.
+export MESOS_GC_DISK_HEADROOM=0
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step "install test dependencies (scripts/install-test-deps.sh)"

@@ -86,6 +86,9 @@ pub struct AgentFlags {
     pub reconfiguration_policy: ReconfigurationPolicy,
     /// `--gc_delay`: how long finished executors' sandboxes are kept (1weeks).
     pub gc_delay: Duration,
+    /// `--gc_disk_headroom`: the share of the disk kept free by collecting sandboxes
+    /// sooner (0.1): they go after `gc_delay × max(0, 1 − headroom − disk usage)`.
+    pub gc_disk_headroom: f64,
     /// `--registration_backoff_factor`: the first wait before (re-)registering (1secs).
     pub registration_backoff_factor: Duration,
     /// `--zk_session_timeout`: the ZooKeeper session timeout of a `zk://` master (10secs).
@@ -223,6 +226,11 @@ struct RawFlags {
     #[arg(long, default_value_t = Duration::from_secs(7 * 24 * 60 * 60))]
     gc_delay: Duration,
 
+    /// Share of the disk to keep free: sandboxes are removed after
+    /// gc_delay * max(0, 1 - gc_disk_headroom - disk usage). Between 0 and 1.
+    #[arg(long, default_value_t = super::gc::DEFAULT_DISK_HEADROOM, value_parser = parse_headroom)]
+    gc_disk_headroom: f64,
+
     /// First wait before registering with the master, doubled on each retry.
     #[arg(long, default_value_t = Duration::from_secs(1))]
     registration_backoff_factor: Duration,
@@ -288,6 +296,16 @@ fn parse_launcher(text: &str) -> Result<LauncherKind, String> {
 }
 
 /// `--recover`: `reconnect` or `cleanup`.
+/// A `--gc_disk_headroom`: a fraction in [0, 1).
+fn parse_headroom(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..1.0).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "'{text}' is not a number from 0 up to (not including) 1"
+        )),
+    }
+}
+
 fn parse_recover(text: &str) -> Result<RecoverMode, String> {
     match text {
         "reconnect" => Ok(RecoverMode::Reconnect),
@@ -426,6 +444,7 @@ impl AgentFlags {
             recovery_timeout: raw.recovery_timeout,
             reconfiguration_policy: raw.reconfiguration_policy,
             gc_delay: raw.gc_delay,
+            gc_disk_headroom: raw.gc_disk_headroom,
             registration_backoff_factor: raw.registration_backoff_factor,
             zk_session_timeout: raw.zk_session_timeout,
             strict: raw.strict,
@@ -489,6 +508,7 @@ impl AgentFlags {
             recovery_timeout: self.recovery_timeout.as_std(),
             reconfiguration_policy: self.reconfiguration_policy,
             gc_delay: self.gc_delay.as_std(),
+            gc_disk_headroom: self.gc_disk_headroom,
             registration_backoff_factor: self.registration_backoff_factor.as_std(),
             zk_session_timeout: self.zk_session_timeout.as_std(),
             flags: self.to_map(),
@@ -558,6 +578,7 @@ impl AgentFlags {
                 self.reconfiguration_policy.name().to_string(),
             ),
             ("gc_delay", self.gc_delay.to_string()),
+            ("gc_disk_headroom", self.gc_disk_headroom.to_string()),
             (
                 "registration_backoff_factor",
                 self.registration_backoff_factor.to_string(),
@@ -643,6 +664,7 @@ mod tests {
         assert_eq!(flags.launcher_dir, program_dir().unwrap());
         let map = flags.to_map();
         assert_eq!(map["gc_delay"], "1weeks");
+        assert_eq!(map["gc_disk_headroom"], "0.1");
         assert_eq!(map["executor_registration_timeout"], "1mins");
         assert_eq!(map["recovery_timeout"], "15mins");
         for name in ["ip", "hostname", "resources", "attributes", "domain"] {
@@ -718,6 +740,7 @@ mod tests {
             ("--launcher", "--launcher=docker"),
             ("--isolation", "--isolation=gpu/nvidia"),
             ("--gc_delay", "--gc_delay=1week"),
+            ("--gc_disk_headroom", "--gc_disk_headroom=1.5"),
             ("--port", "--port=65536"),
             ("--resources", "--resources=cpus:x"),
             ("--attributes", "--attributes=rack"),

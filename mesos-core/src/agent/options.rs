@@ -69,6 +69,9 @@ pub struct AgentOptions {
     /// How long sandboxes of finished executors are kept (`--gc_delay`, Mesos default
     /// 1 week).
     pub gc_delay: Duration,
+    /// The share of the disk kept free by collecting sandboxes sooner
+    /// (`--gc_disk_headroom`, Mesos default 0.1).
+    pub gc_disk_headroom: f64,
     /// The most the agent waits between attempts to (re-)register
     /// (`--registration_backoff_factor` scales the first wait; Mesos default 1 second).
     pub registration_backoff_factor: Duration,

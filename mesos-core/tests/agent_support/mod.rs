@@ -38,6 +38,9 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
         reconfiguration_policy: Default::default(),
         recovery_timeout: Duration::from_secs(900),
         gc_delay: Duration::from_secs(7 * 86_400),
+        // Sandboxes stay for these tests whatever the disk's fill: on a shared CI machine
+        // the disk can be over 90% full, where the default headroom removes them at once.
+        gc_disk_headroom: 0.0,
         registration_backoff_factor: Duration::from_millis(100),
         zk_session_timeout: Duration::from_secs(10),
         flags: Default::default(),

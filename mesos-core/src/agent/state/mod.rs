@@ -224,7 +224,7 @@ impl AgentState {
         files: Files,
     ) -> AgentState {
         AgentState {
-            gc: GarbageCollector::new(options.gc_delay, gc::DEFAULT_DISK_HEADROOM),
+            gc: GarbageCollector::new(options.gc_delay, options.gc_disk_headroom),
             last_disk_check: None,
             options,
             endpoint,
