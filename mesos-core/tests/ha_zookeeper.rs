@@ -87,7 +87,7 @@ async fn the_lowest_contender_leads_and_the_next_takes_over() {
         "a failed leader's successor is detected"
     );
 
-    let changed = detector.leader_changed("127.0.0.1:5052");
+    let changed = detector.leader_changed(Some("127.0.0.1:5052"));
     tokio::pin!(changed);
     assert!(
         tokio::time::timeout(Duration::from_millis(300), &mut changed)

@@ -83,15 +83,9 @@ pub(super) async fn run(
         }
         let pause = backoff.mul_f64(0.5 + rand_fraction() / 2.0);
         backoff = (backoff * 2).min(MAX_BACKOFF);
-        let new_leader = async {
-            match &failed {
-                Some(master) => detector.leader_changed(master).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            () = new_leader => {
+            () = detector.leader_changed(failed.as_deref()) => {
                 // As Mesos' agents: a newly detected leader is tried at once (after a
                 // random fraction of the first backoff, so agents do not come in a herd).
                 backoff = initial;

@@ -93,10 +93,13 @@ impl MasterDetector for ZkDetector {
         })
     }
 
-    fn leader_changed<'a>(&'a self, master: &'a str) -> LeaderChange<'a> {
+    fn leader_changed<'a>(&'a self, failed: Option<&'a str>) -> LeaderChange<'a> {
         Box::pin(async move {
+            let Some(failed) = failed else {
+                return std::future::pending().await;
+            };
             let mut leader = self.leader().await;
-            let elected = leader.wait_for(|now| now.as_deref().is_some_and(|l| l != master));
+            let elected = leader.wait_for(|now| now.as_deref().is_some_and(|l| l != failed));
             if elected.await.is_err() {
                 std::future::pending::<()>().await;
             }

@@ -39,12 +39,12 @@ pub trait MasterDetector: Send + Sync + std::fmt::Debug {
     /// The `host:port` of the master to try next; `failed` is the one that just failed.
     fn detect<'a>(&'a self, failed: Option<&'a str>) -> Detection<'a>;
 
-    /// Resolves once this detector names a leader other than `master`, so that a client
-    /// backing off from `master` can go to the new leader at once, as Mesos' agents and
-    /// drivers do on a new detection. Detectors over fixed addresses elect nobody: theirs
-    /// never resolves.
-    fn leader_changed<'a>(&'a self, master: &'a str) -> LeaderChange<'a> {
-        let _ = master;
+    /// Resolves once this detector names a leader other than `failed`, so that a client
+    /// backing off from `failed` can go to the new leader at once, as Mesos' agents and
+    /// drivers do on a new detection. Never resolves without a `failed` master, nor for
+    /// detectors over fixed addresses, which elect nobody.
+    fn leader_changed<'a>(&'a self, failed: Option<&'a str>) -> LeaderChange<'a> {
+        let _ = failed;
         Box::pin(std::future::pending())
     }
 }

@@ -269,15 +269,9 @@ impl Subscriber {
             return Pause::Closed;
         }
         let detector = Arc::clone(&self.detector);
-        let new_leader = async {
-            match failed {
-                Some(master) => detector.leader_changed(master).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             _ = tokio::time::sleep(pause) => Pause::Over,
-            _ = new_leader => Pause::NewLeader,
+            _ = detector.leader_changed(failed) => Pause::NewLeader,
             _ = self.closed.wait_for(|closed| *closed) => Pause::Closed,
         }
     }
