@@ -75,7 +75,12 @@ pub fn version_response(version: &VersionInfo) -> Response {
 
 /// A 200 with `value` as its `application/json` body.
 pub fn json_response(value: &serde_json::Value) -> Response {
-    let mut response = Response::new(value.to_string().into());
+    json_bytes_response(value.to_string().into_bytes())
+}
+
+/// A 200 answer carrying JSON already serialized.
+pub fn json_bytes_response(json: Vec<u8>) -> Response {
+    let mut response = Response::new(json.into());
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
         axum::http::HeaderValue::from_static("application/json"),

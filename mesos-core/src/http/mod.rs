@@ -22,7 +22,9 @@ pub use body::{
     decode_body, encode_body, encode_message, message_response, read_body, BodyLimit, CallBody,
     DEFAULT_MAX_BODY_SIZE,
 };
-pub use endpoints::{common_routes, flags_response, json_response, mesos_405, version_info};
+pub use endpoints::{
+    common_routes, flags_response, json_bytes_response, json_response, mesos_405, version_info,
+};
 pub use error::HttpError;
 pub use negotiate::{
     request_format, request_format_of, response_format, response_format_of, stream_format,

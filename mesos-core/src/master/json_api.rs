@@ -3,9 +3,9 @@
 //! `/master/redirect`, `/master/teardown`, `/metrics/snapshot`, `/metrics/prometheus` and
 //! `/flags`.
 //!
-//! The owner task only copies out the v1 state (`GetState` and friends); rendering the
-//! JSON happens outside it (the state endpoints on a blocking thread), so a large
-//! `/master/state` does not stall the master.
+//! `/master/state` is written in the owner task straight from the master's records
+//! (`state_writer`); the other endpoints copy out the v1 state (`GetState` and friends)
+//! and render the JSON outside the owner (`/master/state-summary` on a blocking thread).
 
 use std::collections::BTreeMap;
 
@@ -15,16 +15,15 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::Value as Json;
 
 use super::json_endpoints::{
-    frameworks_json, roles_json, slaves_json, state_json, state_summary_json, tasks_json,
+    frameworks_json, json_bytes, roles_json, slaves_json, state_summary_json, tasks_json,
     MasterSnapshot, RoleDetails, TasksQuery,
 };
 use super::metrics::{prometheus_text, snapshot_json};
 use super::runtime::MasterHandle;
 use super::state::MasterState;
-use crate::http::{json_response, mesos_405, version_info, HttpError};
+use crate::http::{json_bytes_response, json_response, mesos_405, version_info, HttpError};
 use crate::proto::mesos::v1::master::response::{GetAgents, GetRoles, GetState};
 use crate::proto::mesos::v1::{value, MasterInfo, Resource};
 
@@ -56,7 +55,7 @@ pub(super) fn routes(handle: MasterHandle) -> Router {
         .with_state(handle)
 }
 
-/// What the state endpoints render, copied out of the owner task.
+/// What `/master/state-summary` renders, copied out of the owner task.
 struct Copied {
     state: GetState,
     master_info: MasterInfo,
@@ -64,29 +63,42 @@ struct Copied {
     unreachable_agents: usize,
 }
 
-async fn copy_state(master: &MasterHandle) -> Result<Copied, HttpError> {
-    Ok(master
+/// `/master/state`, written in the owner task straight from the master's records: that
+/// takes less of the owner's time than copying the state out to render it elsewhere.
+async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let flags = master.flags().clone();
+    let written = master
+        .run(move |s, _| {
+            let version = version_info();
+            let info = s.master_info();
+            s.state_json(&MasterSnapshot {
+                master_info: info,
+                leader: Some(info),
+                flags: &flags,
+                start_time: s.start_time,
+                elected_time: Some(s.start_time),
+                version: &version,
+                unreachable_agents: s.registry_state.unreachable.len(),
+            })
+        })
+        .await?;
+    Ok(json_bytes_response(written))
+}
+
+/// `/master/state-summary`, rendered on a blocking thread from a copy of the state.
+async fn state_summary(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
+    let copied = master
         .run(|s, _| Copied {
             state: s.get_state(),
             master_info: s.master_info().clone(),
             start_time: s.start_time,
             unreachable_agents: s.registry_state.unreachable.len(),
         })
-        .await?)
-}
-
-/// Renders `render` over a snapshot of the master, on a blocking thread: a large cluster's
-/// state takes long enough to render that it would hold up an async worker.
-async fn with_snapshot(
-    master: &MasterHandle,
-    render: fn(&MasterSnapshot<'_>) -> Json,
-) -> Result<Response, HttpError> {
-    let copied = copy_state(master).await?;
+        .await?;
     let flags = master.flags().clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let version = version_info();
         let snapshot = MasterSnapshot {
-            state: &copied.state,
             master_info: &copied.master_info,
             leader: Some(&copied.master_info),
             flags: &flags,
@@ -95,27 +107,19 @@ async fn with_snapshot(
             version: &version,
             unreachable_agents: copied.unreachable_agents,
         };
-        json_response(&render(&snapshot))
+        json_bytes_response(json_bytes(&state_summary_json(&snapshot, &copied.state)))
     })
     .await;
     rendered.map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
-}
-
-async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
-    with_snapshot(&master, state_json).await
-}
-
-async fn state_summary(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
-    with_snapshot(&master, state_summary_json).await
 }
 
 async fn frameworks(
     State(master): State<MasterHandle>,
     Query(params): Params,
 ) -> Result<Response, HttpError> {
-    let copied = copy_state(&master).await?;
+    let state = master.run(|s, _| s.get_state()).await?;
     let id = params.get("framework_id").map(String::as_str);
-    Ok(json_response(&frameworks_json(&copied.state, id)))
+    Ok(json_response(&frameworks_json(&state, id)))
 }
 
 async fn slaves(
@@ -131,9 +135,9 @@ async fn tasks(
     State(master): State<MasterHandle>,
     Query(params): Params,
 ) -> Result<Response, HttpError> {
-    let copied = copy_state(&master).await?;
+    let state = master.run(|s, _| s.get_state()).await?;
     Ok(json_response(&tasks_json(
-        &copied.state,
+        &state,
         &TasksQuery::from_params(&params),
     )))
 }

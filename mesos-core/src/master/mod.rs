@@ -32,6 +32,7 @@ mod quota;
 mod runtime;
 mod scheduler_api;
 mod state;
+mod state_writer;
 mod timers;
 pub mod validation;
 

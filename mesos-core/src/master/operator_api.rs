@@ -62,6 +62,17 @@ async fn operator(
         return Ok(unbounded_event_stream(format, events, []));
     }
     let format = response_format_of(&headers)?;
+    if kind == call::Type::GetState && format == Format::Protobuf {
+        // Written straight from the master's records: a big cluster's state is not
+        // copied into a message first.
+        let encoded = master.run(|s, _| s.encode_get_state()).await?;
+        let mut response = (StatusCode::OK, encoded).into_response();
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        );
+        return Ok(response);
+    }
     let answer = match kind {
         call::Type::Unknown => {
             return Err(HttpError::bad_request("Expecting 'type' to be present"));
@@ -96,7 +107,11 @@ async fn operator(
         _ => master.run(move |s, _| s.operator_call(call)).await??,
     };
     Ok(match answer {
-        Some(answer) => respond(format, &answer),
+        // A big cluster's GET_STATE in JSON takes long enough to write that it would hold
+        // up an async worker.
+        Some(answer) => tokio::task::spawn_blocking(move || respond(format, &answer))
+            .await
+            .map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
         None if forwarded_to_the_agent(kind) => StatusCode::ACCEPTED.into_response(),
         None => StatusCode::OK.into_response(),
     })

@@ -3,11 +3,11 @@
 //! [`MasterState`]. They only read the state; the JSON endpoints (`/master/state`...) use
 //! them too.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::events::{agent_id, framework_id, wall_clock};
 use super::metrics::MasterGauges;
-use super::model::{AgentRecord, FrameworkRecord, TaskKey};
+use super::model::{AgentRecord, FrameworkRecord};
 use super::state::{MasterState, TaskEntry};
 use super::validation::framework_roles;
 use crate::proto::mesos::v1::maintenance::{cluster_status, ClusterStatus};
@@ -160,11 +160,17 @@ impl MasterState {
         }
     }
 
+    /// Every agent, registered or recovered from the registry, by id.
+    pub(crate) fn agents_by_id(&self) -> Vec<&AgentRecord> {
+        let mut agents: Vec<&AgentRecord> = self.agents.values().collect();
+        agents.sort_by(|a, b| a.id().cmp(b.id()));
+        agents
+    }
+
     /// GET_AGENTS: registered agents, and those recovered from the registry that have
     /// not re-registered yet.
     pub fn get_agents(&self) -> GetAgents {
-        let mut agents: Vec<&AgentRecord> = self.agents.values().collect();
-        agents.sort_by(|a, b| a.id().cmp(b.id()));
+        let agents = self.agents_by_id();
         GetAgents {
             agents: agents
                 .iter()
@@ -179,11 +185,17 @@ impl MasterState {
         }
     }
 
+    /// The frameworks that subscribed or are known from agents' re-registrations, by id.
+    pub(crate) fn frameworks_by_id(&self) -> Vec<&FrameworkRecord> {
+        let mut frameworks: Vec<&FrameworkRecord> = self.frameworks.values().collect();
+        frameworks.sort_by(|a, b| a.id.cmp(&b.id));
+        frameworks
+    }
+
     /// GET_FRAMEWORKS: subscribed (or disconnected) frameworks, completed ones, and those
     /// known only from re-registering agents.
     pub fn get_frameworks(&self) -> GetFrameworks {
-        let mut frameworks: Vec<&FrameworkRecord> = self.frameworks.values().collect();
-        frameworks.sort_by(|a, b| a.id.cmp(&b.id));
+        let frameworks = self.frameworks_by_id();
         GetFrameworks {
             frameworks: frameworks
                 .iter()
@@ -205,10 +217,9 @@ impl MasterState {
 
     /// GET_EXECUTORS: the executors the agents run.
     pub fn get_executors(&self) -> GetExecutors {
-        let mut agents: Vec<&AgentRecord> = self.agents.values().collect();
-        agents.sort_by(|a, b| a.id().cmp(b.id()));
         GetExecutors {
-            executors: agents
+            executors: self
+                .agents_by_id()
                 .iter()
                 .flat_map(|a| {
                     a.executors.values().map(|e| get_executors::Executor {
@@ -221,10 +232,41 @@ impl MasterState {
         }
     }
 
+    /// Live tasks (including terminal ones not yet acknowledged), by framework and id.
+    pub(crate) fn launched_tasks(&self) -> Vec<&TaskEntry> {
+        let mut keys: Vec<_> = self.tasks.keys().collect();
+        keys.sort();
+        keys.into_iter().map(|k| &self.tasks[k]).collect()
+    }
+
+    /// Tasks on unreachable agents, of the current frameworks by id.
+    pub(crate) fn unreachable_tasks(&self) -> impl Iterator<Item = &Task> {
+        let frameworks = self.frameworks_by_id().into_iter();
+        frameworks.flat_map(|f| f.unreachable_tasks.values())
+    }
+
+    /// Completed tasks, of the current frameworks by id, then of removed frameworks.
+    pub(crate) fn completed_tasks(&self) -> impl Iterator<Item = &Task> {
+        let frameworks = self.frameworks_by_id().into_iter();
+        frameworks
+            .chain(self.completed_frameworks.iter())
+            .flat_map(|f| f.completed_tasks.iter())
+    }
+
     /// GET_TASKS: live tasks (including terminal ones not yet acknowledged), tasks on
     /// unreachable agents, and completed tasks of current and removed frameworks.
     pub fn get_tasks(&self) -> GetTasks {
-        TaskViews::of(self).get_tasks()
+        GetTasks {
+            pending_tasks: Vec::new(),
+            tasks: self
+                .launched_tasks()
+                .into_iter()
+                .map(TaskEntry::to_task)
+                .collect(),
+            unreachable_tasks: self.unreachable_tasks().cloned().collect(),
+            completed_tasks: self.completed_tasks().cloned().collect(),
+            orphan_tasks: Vec::new(),
+        }
     }
 
     /// GET_STATE: tasks, executors, frameworks and agents at once. The tasks (most of a
@@ -232,8 +274,7 @@ impl MasterState {
     /// for a small cluster the thread costs tens of microseconds.
     pub fn get_state(&self) -> GetState {
         std::thread::scope(|scope| {
-            let views = TaskViews::of(self);
-            let tasks = scope.spawn(move || views.get_tasks());
+            let tasks = scope.spawn(|| self.get_tasks());
             let get_agents = Some(self.get_agents());
             let get_executors = Some(self.get_executors());
             let get_frameworks = Some(self.get_frameworks());
@@ -446,45 +487,5 @@ impl MasterState {
                     .and_then(|f| f.unreachable_tasks.get(task))
                     .map(|t: &Task| t.state)
             })
-    }
-}
-
-/// What GET_TASKS reads of the master's state: borrowed apart from the rest of it (the
-/// registry handle is not `Sync`), so that GET_STATE can build it on another thread.
-struct TaskViews<'a> {
-    tasks: &'a HashMap<TaskKey, TaskEntry>,
-    frameworks: &'a HashMap<String, FrameworkRecord>,
-    completed_frameworks: &'a VecDeque<FrameworkRecord>,
-}
-
-impl<'a> TaskViews<'a> {
-    fn of(state: &'a MasterState) -> Self {
-        TaskViews {
-            tasks: &state.tasks,
-            frameworks: &state.frameworks,
-            completed_frameworks: &state.completed_frameworks,
-        }
-    }
-
-    fn get_tasks(self) -> GetTasks {
-        let mut keys: Vec<_> = self.tasks.keys().collect();
-        keys.sort();
-        let mut frameworks: Vec<&FrameworkRecord> = self.frameworks.values().collect();
-        frameworks.sort_by(|a, b| a.id.cmp(&b.id));
-        GetTasks {
-            pending_tasks: Vec::new(),
-            tasks: keys.iter().map(|k| self.tasks[*k].to_task()).collect(),
-            unreachable_tasks: frameworks
-                .iter()
-                .flat_map(|f| f.unreachable_tasks.values().cloned())
-                .collect(),
-            completed_tasks: frameworks
-                .iter()
-                .copied()
-                .chain(self.completed_frameworks.iter())
-                .flat_map(|f| f.completed_tasks.iter().cloned())
-                .collect(),
-            orphan_tasks: Vec::new(),
-        }
     }
 }

@@ -28,7 +28,7 @@ pub use state::{AdmittedAgent, RegistryState, UnreachableAgent, SCHEMA_VERSION};
 pub use zookeeper::{ZkRegistry, ZkRegistryOptions, REGISTRY_NODE};
 
 /// Where the master keeps its durable state.
-pub trait Registry: Send {
+pub trait Registry: Send + Sync {
     /// Loads the state (for [`FileRegistry`], from disk, repairing a torn log tail). Must be
     /// called before [`Registry::apply`]; called again, it returns the current state.
     fn recover(&mut self) -> Result<RegistryState, RegistryError>;

@@ -5,7 +5,9 @@
 //! These are pure functions: the master snapshots its state as v1 messages, adds what
 //! those do not carry ([`MasterSnapshot`], [`RoleDetails`]) and gets the JSON that Apache
 //! Mesos answers with, with the same keys, nesting and v0 names (`slaves`, `slave_id`,
-//! resources as summary objects, attributes as flat objects).
+//! resources as summary objects, attributes as flat objects). `/master/state` can also
+//! be written from lists that make each agent and framework only as it is written
+//! ([`write_state`]), which is how the master serves it.
 
 mod model;
 
@@ -18,18 +20,17 @@ use crate::proto::mesos::v1::master::response::{get_frameworks, GetAgents, GetRo
 
 pub use model::{
     agent_full_json, agent_info_json, agent_json, attributes_json, executor_json,
-    framework_full_json, framework_summary_json, labels_json, number_map, offer_json,
-    quantities_json, resources_full_json, resources_json, seconds, summary_of, task_json,
-    task_state_name, task_status_json, FrameworkParts,
+    framework_full_json, framework_summary_json, framework_view, labels_json, number_map,
+    offer_json, quantities_json, resources_full_json, resources_json, seconds, summary_of,
+    task_json, task_state_name, task_status_json, AgentJson, FrameworkJson, FrameworkParts, Seq,
+    TaskJson,
 };
 
 /// How many tasks `/master/tasks` answers with when the query names no `limit`.
 pub const DEFAULT_TASK_LIMIT: usize = 100;
 
-/// What the JSON endpoints need besides the v1 state.
+/// What the JSON endpoints need besides the v1 state of the cluster.
 pub struct MasterSnapshot<'a> {
-    /// The `GET_STATE` answer: agents, frameworks, tasks, executors.
-    pub state: &'a GetState,
     /// This master.
     pub master_info: &'a pb::MasterInfo,
     /// The leading master, if one is known (this one when it leads).
@@ -145,9 +146,93 @@ fn master_capabilities(info: &pb::MasterInfo) -> Vec<&'static str> {
         .collect()
 }
 
-/// `GET /master/state`.
-pub fn state_json(s: &MasterSnapshot<'_>) -> Json {
-    let parts = Parts::of(s.state);
+/// The lists `/master/state` writes, each of which serializes as a JSON array.
+pub struct StateLists<'a, A, F, C> {
+    /// The registered agents ([`AgentJson`]).
+    pub agents: A,
+    /// How many of them are active.
+    pub active_agents: usize,
+    /// How many are not.
+    pub inactive_agents: usize,
+    /// Agents recovered from the registry that have not re-registered yet.
+    pub recovered_agents: &'a [pb::AgentInfo],
+    /// The registered frameworks ([`FrameworkJson`]).
+    pub frameworks: F,
+    /// The completed frameworks.
+    pub completed_frameworks: C,
+}
+
+/// `GET /master/state`, serialized. The agents are written on a second thread while this
+/// one writes the frameworks (with their tasks): on a big cluster they are most of it.
+pub fn write_state<A, F, C>(s: &MasterSnapshot<'_>, lists: StateLists<'_, A, F, C>) -> Vec<u8>
+where
+    A: serde::Serialize + Sync,
+    F: serde::Serialize,
+    C: serde::Serialize,
+{
+    let mut out = json_bytes(&Json::Object(state_head(s, &lists)));
+    // The head is a non-empty object: its closing brace makes way for the big parts,
+    // the frameworks written in place, the agents appended when their thread is done.
+    out.pop();
+    std::thread::scope(|scope| {
+        let agents = scope.spawn(|| json_bytes(&lists.agents));
+        write_key(&mut out, "frameworks");
+        write_json(&mut out, &lists.frameworks);
+        write_key(&mut out, "completed_frameworks");
+        write_json(&mut out, &lists.completed_frameworks);
+        let agents = agents
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        write_key(&mut out, "slaves");
+        out.extend_from_slice(&agents);
+    });
+    out.push(b'}');
+    out
+}
+
+/// Appends `,"key":` to an object being written.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b',');
+    write_json(out, &key);
+    out.push(b':');
+}
+
+/// Appends `value` as JSON.
+fn write_json(out: &mut Vec<u8>, value: &impl serde::Serialize) {
+    serde_json::to_writer(out, value).expect("the endpoints' objects have string keys only");
+}
+
+/// `GET /master/state` of a `GET_STATE` answer, serialized.
+pub fn state_json(s: &MasterSnapshot<'_>, state: &GetState) -> Vec<u8> {
+    let parts = Parts::of(state);
+    let by_framework = parts.by_framework();
+    let none = FrameworkParts::default();
+    let view = |framework| {
+        let parts = by_framework.get(model::framework_id(framework));
+        framework_view(framework, parts.unwrap_or(&none))
+    };
+    let active_agents = parts.agents.iter().filter(|a| a.active).count();
+    let lists = StateLists {
+        agents: Seq(parts.agents.iter().map(AgentJson)),
+        active_agents,
+        inactive_agents: parts.agents.len() - active_agents,
+        recovered_agents: parts.recovered_agents,
+        frameworks: Seq(parts.frameworks.iter().map(view)),
+        completed_frameworks: Seq(parts.completed_frameworks.iter().map(view)),
+    };
+    write_state(s, lists)
+}
+
+/// `value` serialized as JSON.
+pub fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).expect("the endpoints' objects have string keys only")
+}
+
+/// Everything `/master/state` writes but its agents and frameworks.
+fn state_head<A, F, C>(
+    s: &MasterSnapshot<'_>,
+    lists: &StateLists<'_, A, F, C>,
+) -> Map<String, Json> {
     let mut out = Map::new();
     let version = s.version;
     out.insert("version".into(), json!(version.version));
@@ -172,10 +257,10 @@ pub fn state_json(s: &MasterSnapshot<'_>) -> Json {
     out.insert("pid".into(), json!(info.pid()));
     out.insert("hostname".into(), json!(info.hostname()));
     out.insert("capabilities".into(), json!(master_capabilities(info)));
-    let active = parts.agents.iter().filter(|a| a.active).count();
-    out.insert("activated_slaves".into(), json!(active as f64));
-    let inactive = parts.agents.len() - active;
-    out.insert("deactivated_slaves".into(), json!(inactive as f64));
+    let active = lists.active_agents as f64;
+    out.insert("activated_slaves".into(), json!(active));
+    let inactive = lists.inactive_agents as f64;
+    out.insert("deactivated_slaves".into(), json!(inactive));
     let unreachable = s.unreachable_agents as f64;
     out.insert("unreachable_slaves".into(), json!(unreachable));
     if let Some(domain) = &info.domain {
@@ -197,34 +282,14 @@ pub fn state_json(s: &MasterSnapshot<'_>) -> Json {
         }
     }
     out.insert("flags".into(), json!(s.flags));
-    // Agents and frameworks (with their tasks) are the bulk of a large cluster's state and
-    // independent of each other: they are rendered on two threads.
-    let (agents, (frameworks, completed)) = std::thread::scope(|scope| {
-        let agents = scope.spawn(|| {
-            let agents = parts.agents.iter().map(|a| Json::Object(agent_json(a)));
-            Json::Array(agents.collect())
-        });
-        let by_framework = parts.by_framework();
-        let frameworks = (
-            full_frameworks(parts.frameworks, &by_framework, |_| true),
-            full_frameworks(parts.completed_frameworks, &by_framework, |_| true),
-        );
-        let agents = agents
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (agents, frameworks)
-    });
-    out.insert("slaves".into(), agents);
-    let recovered = parts
+    let recovered = lists
         .recovered_agents
         .iter()
         .map(|a| Json::Object(agent_info_json(a)));
     out.insert("recovered_slaves".into(), Json::Array(recovered.collect()));
-    out.insert("frameworks".into(), frameworks);
-    out.insert("completed_frameworks".into(), completed);
     out.insert("orphan_tasks".into(), json!([]));
     out.insert("unregistered_frameworks".into(), json!([]));
-    Json::Object(out)
+    out
 }
 
 /// Counts of tasks by state, as `/master/state-summary` writes them per agent and
@@ -261,8 +326,8 @@ impl TaskCounts {
 }
 
 /// `GET /master/state-summary`.
-pub fn state_summary_json(s: &MasterSnapshot<'_>) -> Json {
-    let parts = Parts::of(s.state);
+pub fn state_summary_json(s: &MasterSnapshot<'_>, state: &GetState) -> Json {
+    let parts = Parts::of(state);
     let registered: BTreeSet<&str> = parts.frameworks.iter().map(model::framework_id).collect();
 
     let mut agent_counts: HashMap<&str, TaskCounts> = HashMap::new();
@@ -612,7 +677,6 @@ mod tests {
         let flags = BTreeMap::new();
         let version = pb::VersionInfo::default();
         let snapshot = MasterSnapshot {
-            state: &state,
             master_info: &info,
             leader: None,
             flags: &flags,
@@ -621,14 +685,14 @@ mod tests {
             version: &version,
             unreachable_agents: 0,
         };
-        let summary = state_summary_json(&snapshot);
+        let summary = state_summary_json(&snapshot, &state);
         let f = &summary["frameworks"][0];
         assert_eq!(f["TASK_STAGING"], json!(1));
         assert_eq!(f["TASK_RUNNING"], json!(1));
         assert_eq!(f["slave_ids"], json!(["a1"]));
         assert!(summary.get("cluster").is_none());
 
-        let full = state_json(&snapshot);
+        let full: Json = serde_json::from_slice(&state_json(&snapshot, &state)).unwrap();
         assert!(full.get("leader").is_none());
         assert!(full.get("elected_time").is_none());
         assert_eq!(full["frameworks"][0]["tasks"].as_array().unwrap().len(), 2);

@@ -1,10 +1,16 @@
 //! How Mesos writes single objects in its JSON endpoints: resources as a summary object,
 //! attributes as a flat object, tasks, executors, offers, agents and frameworks as the
 //! "model" objects of Apache Mesos' `/master/*` endpoints (not the protobuf JSON mapping).
+//!
+//! The objects a large cluster has many of (tasks, agents, frameworks and the resource
+//! summaries in them) are [`Serialize`] views over the v1 messages, so `/master/state`
+//! writes them straight into its output without building a JSON tree; the `*_json`
+//! functions give the same objects as [`Json`] values for the smaller endpoints.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value as Json};
 
 use crate::json::to_value;
@@ -16,22 +22,31 @@ use crate::resources::{Ranges, Resource, Resources, Scalar, Set, Value};
 /// (0 when absent), every other scalar by name, ranges as `"[a-b, c-d]"`, sets as `"{a, b}"`;
 /// revocable resources under `<name>_revocable`. Resources that are not valid are skipped.
 pub fn resources_json(resources: &[pb::Resource]) -> Json {
-    let mut summary = Summary::new();
-    for proto in resources {
-        if let Ok(resource) = Resource::from_proto(proto) {
-            summary.add(&proto.name, &resource);
-        }
-    }
-    summary.into_json()
+    to_json(&Summary::of_protos(resources))
 }
 
 /// [`resources_json`] of an already validated collection.
 pub fn summary_of(resources: &Resources) -> Json {
-    let mut summary = Summary::new();
-    for resource in resources {
-        summary.add(resource.name(), resource);
+    to_json(&Summary::of(resources))
+}
+
+/// `value` as a JSON tree.
+fn to_json(value: &impl Serialize) -> Json {
+    serde_json::to_value(value).expect("the endpoints' objects have string keys only")
+}
+
+/// A serializable sequence: the items of an iterator, written in order. The iterator is
+/// cloned to be walked, so it should be a cheap one (a slice's, mapped).
+pub struct Seq<I>(pub I);
+
+impl<I> Serialize for Seq<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
     }
-    summary.into_json()
 }
 
 /// Totals by summary name, added up one resource at a time without building a
@@ -56,6 +71,26 @@ impl<'a> Summary<'a> {
         }
     }
 
+    /// The summary of resource protos, skipping those that are not valid.
+    fn of_protos(resources: &'a [pb::Resource]) -> Self {
+        let mut summary = Summary::new();
+        for proto in resources {
+            if let Ok(resource) = Resource::from_proto(proto) {
+                summary.add(&proto.name, &resource);
+            }
+        }
+        summary
+    }
+
+    /// The summary of a validated collection.
+    fn of(resources: &'a Resources) -> Self {
+        let mut summary = Summary::new();
+        for resource in resources {
+            summary.add(resource.name(), resource);
+        }
+        summary
+    }
+
     /// Adds `resource`, whose name is `name`.
     fn add(&mut self, name: &'a str, resource: &Resource) {
         let name = if resource.is_revocable() {
@@ -69,19 +104,27 @@ impl<'a> Summary<'a> {
             Value::Set(s) => entry(&mut self.sets, name).add(s),
         }
     }
+}
 
-    fn into_json(self) -> Json {
-        let mut out = Map::new();
-        for (name, value) in self.scalars {
-            out.insert(name.into_owned(), json!(value.as_f64()));
+impl Serialize for Summary<'_> {
+    /// A name that is a scalar in some resources and ranges or a set in others is written
+    /// once, with its last kind (ranges, then sets), as a JSON object keeps its last key.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        let ranges = self.ranges.iter().map(|(n, v)| (n, v.to_string()));
+        let sets = self.sets.iter().map(|(n, v)| (n, v.to_string()));
+        let texts: Vec<(&Cow<str>, String)> = ranges.chain(sets).collect();
+        for (name, value) in &self.scalars {
+            if !texts.iter().any(|(n, _)| *n == name) {
+                out.serialize_entry(name, &value.as_f64())?;
+            }
         }
-        for (name, value) in self.ranges {
-            out.insert(name.into_owned(), Json::String(value.to_string()));
+        for (i, (name, value)) in texts.iter().enumerate() {
+            if !texts[i + 1..].iter().any(|(n, _)| n == name) {
+                out.serialize_entry(name, value)?;
+            }
         }
-        for (name, value) in self.sets {
-            out.insert(name.into_owned(), Json::String(value.to_string()));
-        }
-        Json::Object(out)
+        out.end()
     }
 }
 
@@ -215,65 +258,79 @@ fn container_status_json(status: &pb::ContainerStatus) -> Json {
 /// One task status as Mesos' endpoints write it: `state`, `timestamp`, and `labels`,
 /// `container_status` and `healthy` when set.
 pub fn task_status_json(status: &pb::TaskStatus) -> Json {
-    let mut out = Map::new();
-    out.insert("state".into(), json!(task_state_name(status.state)));
-    out.insert("timestamp".into(), json!(status.timestamp()));
-    if let Some(labels) = &status.labels {
-        out.insert("labels".into(), labels_json(labels));
+    to_json(&TaskStatusJson(status))
+}
+
+/// [`task_status_json`] as a [`Serialize`] view.
+struct TaskStatusJson<'a>(&'a pb::TaskStatus);
+
+impl Serialize for TaskStatusJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let status = self.0;
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("state", task_state_name(status.state))?;
+        out.serialize_entry("timestamp", &status.timestamp())?;
+        if let Some(labels) = &status.labels {
+            out.serialize_entry("labels", &labels_json(labels))?;
+        }
+        if let Some(container) = &status.container_status {
+            out.serialize_entry("container_status", &container_status_json(container))?;
+        }
+        if let Some(healthy) = status.healthy {
+            out.serialize_entry("healthy", &healthy)?;
+        }
+        out.end()
     }
-    if let Some(container) = &status.container_status {
-        out.insert("container_status".into(), container_status_json(container));
-    }
-    if let Some(healthy) = status.healthy {
-        out.insert("healthy".into(), json!(healthy));
-    }
-    Json::Object(out)
 }
 
 /// A task as Mesos' endpoints write it (`id`, `slave_id`, `state` by name, summarised
 /// `resources`, `role` from the allocation, `statuses`...).
 pub fn task_json(task: &pb::Task) -> Json {
-    let mut out = Map::new();
-    out.insert("id".into(), json!(task.task_id.value));
-    out.insert("name".into(), json!(task.name));
-    out.insert("framework_id".into(), json!(task.framework_id.value));
-    let executor = task.executor_id.as_ref().map_or("", |e| e.value.as_str());
-    out.insert("executor_id".into(), json!(executor));
-    out.insert("slave_id".into(), json!(task.agent_id.value));
-    out.insert("state".into(), json!(task_state_name(task.state)));
-    out.insert("resources".into(), resources_json(&task.resources));
-    if !task.limits.is_empty() {
-        let limits = task
-            .limits
-            .iter()
-            .map(|e| {
-                (
-                    e.key().to_string(),
-                    json!(e.value.as_ref().map_or(0.0, |v| v.value)),
-                )
-            })
-            .collect();
-        out.insert("limits".into(), Json::Object(limits));
+    to_json(&TaskJson(task))
+}
+
+/// [`task_json`] as a [`Serialize`] view of a task, borrowed or owned.
+pub struct TaskJson<T>(pub T);
+
+impl<T: Borrow<pb::Task>> Serialize for TaskJson<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let task = self.0.borrow();
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("id", &task.task_id.value)?;
+        out.serialize_entry("name", &task.name)?;
+        out.serialize_entry("framework_id", &task.framework_id.value)?;
+        let executor = task.executor_id.as_ref().map_or("", |e| e.value.as_str());
+        out.serialize_entry("executor_id", executor)?;
+        out.serialize_entry("slave_id", &task.agent_id.value)?;
+        out.serialize_entry("state", task_state_name(task.state))?;
+        out.serialize_entry("resources", &Summary::of_protos(&task.resources))?;
+        if !task.limits.is_empty() {
+            let limits = task
+                .limits
+                .iter()
+                .map(|e| (e.key(), e.value.as_ref().map_or(0.0, |v| v.value)));
+            let limits: BTreeMap<&str, f64> = limits.collect();
+            out.serialize_entry("limits", &limits)?;
+        }
+        out.serialize_entry("role", allocation_role(&task.resources))?;
+        out.serialize_entry("statuses", &Seq(task.statuses.iter().map(TaskStatusJson)))?;
+        if let Some(user) = &task.user {
+            out.serialize_entry("user", user)?;
+        }
+        if let Some(labels) = &task.labels {
+            out.serialize_entry("labels", &labels_json(labels))?;
+        }
+        if let Some(discovery) = task.discovery.as_deref() {
+            out.serialize_entry("discovery", &to_value(discovery))?;
+        }
+        if let Some(container) = task.container.as_deref() {
+            out.serialize_entry("container", &to_value(container))?;
+        }
+        if let Some(check) = task.health_check.as_deref() {
+            out.serialize_entry("health_check", &to_value(check))?;
+        }
+        out.end()
     }
-    out.insert("role".into(), json!(allocation_role(&task.resources)));
-    let statuses = task.statuses.iter().map(task_status_json).collect();
-    out.insert("statuses".into(), Json::Array(statuses));
-    if let Some(user) = &task.user {
-        out.insert("user".into(), json!(user));
-    }
-    if let Some(labels) = &task.labels {
-        out.insert("labels".into(), labels_json(labels));
-    }
-    if let Some(discovery) = task.discovery.as_deref() {
-        out.insert("discovery".into(), to_value(discovery));
-    }
-    if let Some(container) = task.container.as_deref() {
-        out.insert("container".into(), to_value(container));
-    }
-    if let Some(check) = task.health_check.as_deref() {
-        out.insert("health_check".into(), to_value(check));
-    }
-    Json::Object(out)
 }
 
 /// The role of the first resource's allocation (tasks and executors never mix roles),
@@ -346,66 +403,108 @@ pub fn offer_json(offer: &pb::Offer) -> Json {
 /// What Mesos writes of an `AgentInfo` (`id`, `hostname`, `port`, `attributes`, `domain`):
 /// the whole of a recovered agent, and the start of a registered one.
 pub fn agent_info_json(info: &pb::AgentInfo) -> Map<String, Json> {
-    let mut out = Map::new();
-    let id = info.id.as_ref().map_or("", |i| i.value.as_str());
-    out.insert("id".into(), json!(id));
-    out.insert("hostname".into(), json!(info.hostname));
-    out.insert("port".into(), json!(info.port()));
-    out.insert("attributes".into(), attributes_json(&info.attributes));
-    if let Some(domain) = &info.domain {
-        out.insert("domain".into(), to_value(domain));
+    object(&AgentInfoJson(info))
+}
+
+/// `value`, which serializes as an object, as a JSON object.
+fn object(value: &impl Serialize) -> Map<String, Json> {
+    match to_json(value) {
+        Json::Object(map) => map,
+        _ => Map::new(),
     }
-    out
+}
+
+/// [`agent_info_json`] as a [`Serialize`] view.
+struct AgentInfoJson<'a>(&'a pb::AgentInfo);
+
+impl AgentInfoJson<'_> {
+    fn entries<M: SerializeMap>(&self, out: &mut M) -> Result<(), M::Error> {
+        let info = self.0;
+        let id = info.id.as_ref().map_or("", |i| i.value.as_str());
+        out.serialize_entry("id", id)?;
+        out.serialize_entry("hostname", &info.hostname)?;
+        out.serialize_entry("port", &info.port())?;
+        out.serialize_entry("attributes", &attributes_json(&info.attributes))?;
+        if let Some(domain) = &info.domain {
+            out.serialize_entry("domain", &to_value(domain))?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for AgentInfoJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        self.entries(&mut out)?;
+        out.end()
+    }
 }
 
 /// A registered agent as `/master/state` and `/master/slaves` write it (without the
 /// `*_full` fields, see [`agent_full_json`]).
 pub fn agent_json(agent: &get_agents::Agent) -> Map<String, Json> {
-    let mut out = agent_info_json(&agent.agent_info);
-    out.insert("pid".into(), json!(agent.pid()));
-    let registered = agent.registered_time.as_ref().map_or(0.0, seconds);
-    out.insert("registered_time".into(), json!(registered));
-    if let Some(time) = &agent.reregistered_time {
-        out.insert("reregistered_time".into(), json!(seconds(time)));
-    }
-    let total = Resources::from_protos_lossy(&agent.total_resources);
-    out.insert("resources".into(), summary_of(&total));
-    let used = resources_json(&agent.allocated_resources);
-    out.insert("used_resources".into(), used);
-    let offered = resources_json(&agent.offered_resources);
-    out.insert("offered_resources".into(), offered);
-    let reserved = total
-        .reservations()
-        .iter()
-        .map(|(role, resources)| (role.clone(), summary_of(resources)))
-        .collect();
-    out.insert("reserved_resources".into(), Json::Object(reserved));
-    out.insert(
-        "unreserved_resources".into(),
-        summary_of(&total.unreserved()),
-    );
-    out.insert("active".into(), json!(agent.active));
-    out.insert("deactivated".into(), json!(agent.deactivated()));
-    out.insert("version".into(), json!(agent.version));
-    let capabilities: Vec<&str> = agent
-        .capabilities
-        .iter()
-        .map(|c| {
+    object(&AgentJson(agent))
+}
+
+/// [`agent_json`] as a [`Serialize`] view of an agent, borrowed or owned.
+pub struct AgentJson<A>(pub A);
+
+impl<A: Borrow<get_agents::Agent>> Serialize for AgentJson<A> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let agent = self.0.borrow();
+        let mut out = serializer.serialize_map(None)?;
+        AgentInfoJson(&agent.agent_info).entries(&mut out)?;
+        out.serialize_entry("pid", agent.pid())?;
+        let registered = agent.registered_time.as_ref().map_or(0.0, seconds);
+        out.serialize_entry("registered_time", &registered)?;
+        if let Some(time) = &agent.reregistered_time {
+            out.serialize_entry("reregistered_time", &seconds(time))?;
+        }
+        let total = Resources::from_protos_lossy(&agent.total_resources);
+        out.serialize_entry("resources", &Summary::of(&total))?;
+        let used = Summary::of_protos(&agent.allocated_resources);
+        out.serialize_entry("used_resources", &used)?;
+        let offered = Summary::of_protos(&agent.offered_resources);
+        out.serialize_entry("offered_resources", &offered)?;
+        let reservations = total.reservations();
+        let reserved = reservations.iter().map(|(role, r)| (role, Summary::of(r)));
+        out.serialize_entry("reserved_resources", &Entries(reserved))?;
+        let unreserved = total.unreserved();
+        out.serialize_entry("unreserved_resources", &Summary::of(&unreserved))?;
+        out.serialize_entry("active", &agent.active)?;
+        out.serialize_entry("deactivated", &agent.deactivated())?;
+        out.serialize_entry("version", &agent.version)?;
+        let capabilities = agent.capabilities.iter().map(|c| {
             c.r#type
                 .and_then(|t| pb::agent_info::capability::Type::try_from(t).ok())
                 .map_or("UNKNOWN", |t| t.as_str_name())
-        })
-        .collect();
-    out.insert("capabilities".into(), json!(capabilities));
-    if let Some(drain) = &agent.drain_info {
-        out.insert("drain_info".into(), to_value(drain));
+        });
+        out.serialize_entry("capabilities", &Seq(capabilities))?;
+        if let Some(drain) = &agent.drain_info {
+            out.serialize_entry("drain_info", &to_value(drain))?;
+        }
+        if let Some(time) = &agent.estimated_drain_start_time {
+            // Whole seconds, as an integer.
+            let whole = time.nanoseconds / 1_000_000_000;
+            out.serialize_entry("estimated_drain_start_time_seconds", &whole)?;
+        }
+        out.end()
     }
-    if let Some(time) = &agent.estimated_drain_start_time {
-        // Whole seconds, as an integer.
-        let whole = time.nanoseconds / 1_000_000_000;
-        out.insert("estimated_drain_start_time_seconds".into(), json!(whole));
+}
+
+/// A serializable object: the keys and values of an iterator, written in order (each key
+/// once). Cloned to be walked, as [`Seq`].
+struct Entries<I>(I);
+
+impl<I, K, V> Serialize for Entries<I>
+where
+    I: Iterator<Item = (K, V)> + Clone,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.clone())
     }
-    out
 }
 
 /// [`agent_json`] plus the protobuf JSON of every reserved, unreserved, used and offered
@@ -463,21 +562,37 @@ pub fn framework_id(framework: &get_frameworks::Framework) -> &str {
 /// The summary of a framework that `/master/state-summary` writes and the full object
 /// starts with.
 pub fn framework_summary_json(framework: &get_frameworks::Framework) -> Map<String, Json> {
-    let info = &framework.framework_info;
-    let mut out = Map::new();
-    out.insert("id".into(), json!(framework_id(framework)));
-    out.insert("name".into(), json!(info.name));
-    let used = resources_json(&framework.allocated_resources);
-    out.insert("used_resources".into(), used);
-    let offered = resources_json(&framework.offered_resources);
-    out.insert("offered_resources".into(), offered);
-    out.insert("capabilities".into(), json!(framework_capabilities(info)));
-    out.insert("hostname".into(), json!(info.hostname()));
-    out.insert("webui_url".into(), json!(info.webui_url()));
-    out.insert("active".into(), json!(framework.active));
-    out.insert("connected".into(), json!(framework.connected));
-    out.insert("recovered".into(), json!(framework.recovered));
-    out
+    object(&FrameworkSummaryJson(framework))
+}
+
+/// [`framework_summary_json`] as a [`Serialize`] view.
+struct FrameworkSummaryJson<'a>(&'a get_frameworks::Framework);
+
+impl FrameworkSummaryJson<'_> {
+    fn entries<M: SerializeMap>(&self, out: &mut M) -> Result<(), M::Error> {
+        let framework = self.0;
+        let info = &framework.framework_info;
+        out.serialize_entry("id", framework_id(framework))?;
+        out.serialize_entry("name", &info.name)?;
+        let used = Summary::of_protos(&framework.allocated_resources);
+        out.serialize_entry("used_resources", &used)?;
+        let offered = Summary::of_protos(&framework.offered_resources);
+        out.serialize_entry("offered_resources", &offered)?;
+        out.serialize_entry("capabilities", &framework_capabilities(info))?;
+        out.serialize_entry("hostname", info.hostname())?;
+        out.serialize_entry("webui_url", info.webui_url())?;
+        out.serialize_entry("active", &framework.active)?;
+        out.serialize_entry("connected", &framework.connected)?;
+        out.serialize_entry("recovered", &framework.recovered)
+    }
+}
+
+impl Serialize for FrameworkSummaryJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        self.entries(&mut out)?;
+        out.end()
+    }
 }
 
 /// The tasks and executors of one framework, picked out of the master's lists.
@@ -495,58 +610,98 @@ pub struct FrameworkParts<'a> {
     pub executors: Vec<&'a get_executors::Executor>,
 }
 
+/// Tasks as [`TaskJson`] views.
+fn tasks<'a>(list: &'a [&'a pb::Task]) -> impl Iterator<Item = TaskJson<&'a pb::Task>> + Clone {
+    list.iter().map(|task| TaskJson(*task))
+}
+
+/// A framework as `/master/state` writes it: the framework (borrowed or owned) and its
+/// lists, each of which serializes as a JSON array (of [`TaskJson`], [`executor_json`]).
+pub struct FrameworkJson<F, T, U, C, E> {
+    /// The framework.
+    pub framework: F,
+    /// Its launched tasks, pending ones first.
+    pub tasks: T,
+    /// Its tasks on unreachable agents.
+    pub unreachable_tasks: U,
+    /// Its completed tasks.
+    pub completed_tasks: C,
+    /// Its executors.
+    pub executors: E,
+}
+
+/// A framework of a `GetState` with its parts, as [`framework_full_json`] writes it.
+pub fn framework_view<'a>(
+    framework: &'a get_frameworks::Framework,
+    parts: &'a FrameworkParts<'a>,
+) -> impl Serialize + 'a {
+    FrameworkJson {
+        framework,
+        tasks: Seq(tasks(&parts.pending_tasks).chain(tasks(&parts.tasks))),
+        unreachable_tasks: Seq(tasks(&parts.unreachable_tasks)),
+        completed_tasks: Seq(tasks(&parts.completed_tasks)),
+        executors: Seq(parts.executors.iter().map(|e| executor_json(e))),
+    }
+}
+
 /// A framework as `/master/state` and `/master/frameworks` write it.
 pub fn framework_full_json(
     framework: &get_frameworks::Framework,
     parts: &FrameworkParts<'_>,
 ) -> Json {
-    let info = &framework.framework_info;
-    let mut out = framework_summary_json(framework);
-    out.insert("user".into(), json!(info.user));
-    out.insert("failover_timeout".into(), json!(info.failover_timeout()));
-    out.insert("checkpoint".into(), json!(info.checkpoint()));
-    let registered = framework.registered_time.as_ref().map_or(0.0, seconds);
-    out.insert("registered_time".into(), json!(registered));
-    let unregistered = framework.unregistered_time.as_ref().map_or(0.0, seconds);
-    out.insert("unregistered_time".into(), json!(unregistered));
-    if let Some(principal) = &info.principal {
-        out.insert("principal".into(), json!(principal));
+    to_json(&framework_view(framework, parts))
+}
+
+impl<F, T, U, C, E> Serialize for FrameworkJson<F, T, U, C, E>
+where
+    F: Borrow<get_frameworks::Framework>,
+    T: Serialize,
+    U: Serialize,
+    C: Serialize,
+    E: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let framework = self.framework.borrow();
+        let info = &framework.framework_info;
+        let mut out = serializer.serialize_map(None)?;
+        FrameworkSummaryJson(framework).entries(&mut out)?;
+        out.serialize_entry("user", &info.user)?;
+        out.serialize_entry("failover_timeout", &info.failover_timeout())?;
+        out.serialize_entry("checkpoint", &info.checkpoint())?;
+        let registered = framework.registered_time.as_ref().map_or(0.0, seconds);
+        out.serialize_entry("registered_time", &registered)?;
+        let unregistered = framework.unregistered_time.as_ref().map_or(0.0, seconds);
+        out.serialize_entry("unregistered_time", &unregistered)?;
+        if let Some(principal) = &info.principal {
+            out.serialize_entry("principal", principal)?;
+        }
+        let total = Resources::from_protos_lossy(&framework.allocated_resources)
+            + Resources::from_protos_lossy(&framework.offered_resources);
+        out.serialize_entry("resources", &Summary::of(&total))?;
+        let reregistered = framework.reregistered_time.as_ref().map(seconds);
+        if let Some(time) = reregistered.filter(|t| *t != registered) {
+            out.serialize_entry("reregistered_time", &time)?;
+        }
+        if is_multi_role(info) {
+            out.serialize_entry("roles", &info.roles)?;
+        } else {
+            out.serialize_entry("role", info.role())?;
+        }
+        out.serialize_entry("tasks", &self.tasks)?;
+        out.serialize_entry("unreachable_tasks", &self.unreachable_tasks)?;
+        out.serialize_entry("completed_tasks", &self.completed_tasks)?;
+        out.serialize_entry("offers", &Seq(framework.offers.iter().map(offer_json)))?;
+        out.serialize_entry("executors", &self.executors)?;
+        if let Some(labels) = &info.labels {
+            out.serialize_entry("labels", &labels_json(labels))?;
+        }
+        let constraints = framework
+            .offer_constraints
+            .as_ref()
+            .map_or_else(|| Json::Object(Map::new()), to_value);
+        out.serialize_entry("offer_constraints", &constraints)?;
+        out.end()
     }
-    let total = Resources::from_protos_lossy(&framework.allocated_resources)
-        + Resources::from_protos_lossy(&framework.offered_resources);
-    out.insert("resources".into(), summary_of(&total));
-    let reregistered = framework.reregistered_time.as_ref().map(seconds);
-    if let Some(time) = reregistered.filter(|t| *t != registered) {
-        out.insert("reregistered_time".into(), json!(time));
-    }
-    if is_multi_role(info) {
-        out.insert("roles".into(), json!(info.roles));
-    } else {
-        out.insert("role".into(), json!(info.role()));
-    }
-    let tasks = |list: &[&pb::Task]| Json::Array(list.iter().map(|t| task_json(t)).collect());
-    let all_tasks: Vec<&pb::Task> = parts
-        .pending_tasks
-        .iter()
-        .chain(&parts.tasks)
-        .copied()
-        .collect();
-    out.insert("tasks".into(), tasks(&all_tasks));
-    out.insert("unreachable_tasks".into(), tasks(&parts.unreachable_tasks));
-    out.insert("completed_tasks".into(), tasks(&parts.completed_tasks));
-    let offers = framework.offers.iter().map(offer_json).collect();
-    out.insert("offers".into(), Json::Array(offers));
-    let executors = parts.executors.iter().map(|e| executor_json(e)).collect();
-    out.insert("executors".into(), Json::Array(executors));
-    if let Some(labels) = &info.labels {
-        out.insert("labels".into(), labels_json(labels));
-    }
-    let constraints = framework
-        .offer_constraints
-        .as_ref()
-        .map_or_else(|| Json::Object(Map::new()), to_value);
-    out.insert("offer_constraints".into(), constraints);
-    Json::Object(out)
 }
 
 #[cfg(test)]
@@ -579,6 +734,43 @@ mod tests {
                 "ports": "[31000-31005, 31010-31020]",
                 "zones": "{a, b}",
             })
+        );
+    }
+
+    #[test]
+    fn a_name_of_two_kinds_is_written_once_as_the_last_kind() {
+        let scalar = |name: &str| pb::Resource {
+            name: name.into(),
+            r#type: pb::value::Type::Scalar as i32,
+            scalar: Some(pb::value::Scalar { value: 1.0 }),
+            ..Default::default()
+        };
+        let ranges = pb::Resource {
+            name: "foo".into(),
+            r#type: pb::value::Type::Ranges as i32,
+            ranges: Some(pb::value::Ranges {
+                range: vec![pb::value::Range { begin: 1, end: 2 }],
+            }),
+            ..Default::default()
+        };
+        let set = pb::Resource {
+            name: "mem".into(),
+            r#type: pb::value::Type::Set as i32,
+            set: Some(pb::value::Set {
+                item: vec!["a".into()],
+            }),
+            ..Default::default()
+        };
+        let written = serde_json::to_string(&Summary::of_protos(&[
+            scalar("foo"),
+            ranges,
+            set,
+            scalar("cpus"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            written,
+            r#"{"cpus":1.0,"gpus":0.0,"disk":0.0,"foo":"[1-2]","mem":"{a}"}"#
         );
     }
 
