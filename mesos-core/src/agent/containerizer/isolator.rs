@@ -149,8 +149,8 @@ pub trait Isolator: Send + Sync + std::fmt::Debug {
     /// applies limits). On error the containerizer calls [`Isolator::cleanup`].
     fn prepare(&self, container: &str, limits: &ResourceLimits) -> Result<(), IsolatorError>;
 
-    /// The `cgroup.procs` files of the cgroups (made by [`Isolator::prepare`]) that the
-    /// container's first process must join before it execs. None by default.
+    /// The files through which the container's first process joins the cgroups made by
+    /// [`Isolator::prepare`] before it execs (`Cgroup::join_file`). None by default.
     fn cgroups_to_join(&self, _container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
         Ok(Vec::new())
     }

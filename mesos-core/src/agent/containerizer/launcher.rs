@@ -13,7 +13,8 @@
 //! copied (a fork copies the page tables of the whole agent, then takes copy-on-write
 //! faults), and the calling thread is suspended until the child has exec'd or exited. As no
 //! one can act on the child from outside in that time, the child does everything itself
-//! before exec: it joins the cgroups it is given (by writing `0` to each `cgroup.procs`), makes
+//! before exec: it joins the cgroups it is given (by writing `0` to each file of
+//! [`Cgroup::join_file`]: v1 `tasks`, v2 `cgroup.procs`), makes
 //! its mounts, starts a session, redirects its stdio, changes directory and user. Sharing the
 //! agent's memory, it only makes async-signal-safe system calls on a plan prepared before the
 //! clone, and reports a failed step over a close-on-exec pipe.
@@ -138,7 +139,7 @@ pub enum LaunchError {
         container: String,
         /// The program.
         program: String,
-        /// The `cgroup.procs` file the child could not write itself into.
+        /// The cgroup file the child could not write itself into.
         procs: PathBuf,
         /// The OS error.
         #[source]
@@ -197,7 +198,7 @@ pub trait Launcher: Send + Sync + std::fmt::Debug {
 
     /// Starts the container's first process and returns its pid (in the agent's pid
     /// namespace) once it has exec'd. Before exec the process puts itself in the cgroups
-    /// whose `cgroup.procs` files are in `join`, and in the launcher's own cgroup if it has
+    /// whose join files ([`Cgroup::join_file`]) are in `join`, and in the launcher's own cgroup if it has
     /// one. On error nothing is left behind: the child is reaped, the launcher's cgroup
     /// removed and every file closed.
     fn launch(
@@ -284,7 +285,7 @@ impl Core {
             });
         }
         let cgroup = self.cgroup(container)?;
-        let own = cgroup.as_ref().map(Cgroup::procs_file);
+        let own = cgroup.as_ref().map(Cgroup::join_file);
         let plan = ChildPlan::new(container, spec, self.namespaces, own.iter().chain(join))?;
         if let Some(cg) = &cgroup {
             cg.create().map_err(|source| LaunchError::Cgroups {
@@ -524,7 +525,7 @@ struct ChildPlan {
     _env: Vec<CString>,
     env_ptrs: Vec<*const libc::c_char>,
     cwd: CString,
-    /// The `cgroup.procs` files the child writes itself into, each once.
+    /// The cgroup files the child writes itself into ([`Cgroup::join_file`]), each once.
     join: Vec<CString>,
     /// The sandbox and where to bind-mount it.
     sandbox_mount: Option<(CString, CString)>,
@@ -594,11 +595,11 @@ impl ChildPlan {
             .map(|(k, v)| cstring(container, "environment", format!("{k}={v}").as_bytes()))
             .collect::<Result<Vec<_>, _>>()?;
         // On cgroups v2 every controller's cgroup is the same directory: join it once.
-        let mut procs_files: Vec<CString> = Vec::new();
-        for procs in join {
-            let procs = cstring(container, "cgroup path", procs.as_os_str().as_bytes())?;
-            if !procs_files.contains(&procs) {
-                procs_files.push(procs);
+        let mut join_files: Vec<CString> = Vec::new();
+        for file in join {
+            let file = cstring(container, "cgroup path", file.as_os_str().as_bytes())?;
+            if !join_files.contains(&file) {
+                join_files.push(file);
             }
         }
         let io_err = |op: &'static str, path: &Path| {
@@ -657,7 +658,7 @@ impl ChildPlan {
             _env: env,
             env_ptrs,
             cwd,
-            join: procs_files,
+            join: join_files,
             sandbox_mount,
             stdin,
             stdout,

@@ -479,6 +479,22 @@ impl Cgroup {
         self.file(PROCS)
     }
 
+    /// The file a single-threaded process writes `0` to, to move itself into this cgroup:
+    /// on v1 `tasks`, on v2 `cgroup.procs`.
+    ///
+    /// On v1, writing `0` to `cgroup.procs` moves the whole thread group and takes the
+    /// kernel's global threadgroup lock for writing, which waits for an RCU grace period;
+    /// every launch on the host queues behind every other one there. Writing `0` to
+    /// `tasks` moves only the calling thread, which the kernel does without that lock. For
+    /// a process of one thread (a launched container's first process before it execs) it
+    /// is the same move. v2 has no such file for a process outside a threaded subtree.
+    pub fn join_file(&self) -> PathBuf {
+        match self.kind {
+            Kind::V1 { .. } => self.file("tasks"),
+            Kind::V2 { .. } => self.procs_file(),
+        }
+    }
+
     /// Moves process `pid` (with all its threads) into this cgroup.
     pub fn assign(&self, pid: i32) -> Result<()> {
         self.write(PROCS, &pid.to_string())

@@ -169,7 +169,7 @@ impl Isolator for CgroupsCpuIsolator {
         let cgs = self
             .cgroups_of(container)
             .map_err(|e| cgroup_err(NAME, container, e))?;
-        Ok(cgs.iter().map(Cgroup::procs_file).collect())
+        Ok(cgs.iter().map(Cgroup::join_file).collect())
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {

@@ -63,7 +63,7 @@ impl Isolator for CgroupsPidsIsolator {
     }
 
     fn cgroups_to_join(&self, container: &str) -> Result<Vec<PathBuf>, IsolatorError> {
-        Ok(vec![self.cgroup(container)?.procs_file()])
+        Ok(vec![self.cgroup(container)?.join_file()])
     }
 
     fn usage(&self, container: &str) -> Result<ResourceStatistics, IsolatorError> {
