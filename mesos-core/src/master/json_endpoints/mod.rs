@@ -225,7 +225,9 @@ pub fn state_json(s: &MasterSnapshot<'_>, state: &GetState) -> Vec<u8> {
 
 /// `value` serialized as JSON.
 pub fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
-    serde_json::to_vec(value).expect("the endpoints' objects have string keys only")
+    let mut out = Vec::new();
+    write_json(&mut out, value);
+    out
 }
 
 /// Everything `/master/state` writes but its agents and frameworks.
