@@ -25,7 +25,7 @@ use super::runtime::MasterHandle;
 use super::state::MasterState;
 use crate::http::{json_bytes_response, json_response, mesos_405, version_info, HttpError};
 use crate::proto::mesos::v1::master::response::{GetAgents, GetRoles, GetState};
-use crate::proto::mesos::v1::{value, MasterInfo, Resource};
+use crate::proto::mesos::v1::{value, MasterInfo, Resource, VersionInfo};
 
 type Params = Query<BTreeMap<String, String>>;
 
@@ -63,6 +63,26 @@ struct Copied {
     unreachable_agents: usize,
 }
 
+/// What the JSON endpoints say of this master besides the cluster: it leads, elected
+/// when it started.
+fn snapshot<'a>(
+    info: &'a MasterInfo,
+    start_time: f64,
+    unreachable_agents: usize,
+    flags: &'a BTreeMap<String, String>,
+    version: &'a VersionInfo,
+) -> MasterSnapshot<'a> {
+    MasterSnapshot {
+        master_info: info,
+        leader: Some(info),
+        flags,
+        start_time,
+        elected_time: Some(start_time),
+        version,
+        unreachable_agents,
+    }
+}
+
 /// `/master/state`, written in the owner task straight from the master's records: that
 /// takes less of the owner's time than copying the state out to render it elsewhere.
 async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError> {
@@ -71,15 +91,8 @@ async fn state(State(master): State<MasterHandle>) -> Result<Response, HttpError
         .run(move |s, _| {
             let version = version_info();
             let info = s.master_info();
-            s.state_json(&MasterSnapshot {
-                master_info: info,
-                leader: Some(info),
-                flags: &flags,
-                start_time: s.start_time,
-                elected_time: Some(s.start_time),
-                version: &version,
-                unreachable_agents: s.registry_state.unreachable.len(),
-            })
+            let unreachable = s.registry_state.unreachable.len();
+            s.state_json(&snapshot(info, s.start_time, unreachable, &flags, &version))
         })
         .await?;
     Ok(json_bytes_response(written))
@@ -98,15 +111,9 @@ async fn state_summary(State(master): State<MasterHandle>) -> Result<Response, H
     let flags = master.flags().clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let version = version_info();
-        let snapshot = MasterSnapshot {
-            master_info: &copied.master_info,
-            leader: Some(&copied.master_info),
-            flags: &flags,
-            start_time: copied.start_time,
-            elected_time: Some(copied.start_time),
-            version: &version,
-            unreachable_agents: copied.unreachable_agents,
-        };
+        let info = &copied.master_info;
+        let unreachable = copied.unreachable_agents;
+        let snapshot = snapshot(info, copied.start_time, unreachable, &flags, &version);
         json_bytes_response(json_bytes(&state_summary_json(&snapshot, &copied.state)))
     })
     .await;

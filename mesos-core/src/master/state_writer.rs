@@ -124,7 +124,7 @@ impl MasterState {
             agents.into_iter().partition(|a| a.recovered);
         let recovered: Vec<_> = recovered.iter().map(|a| a.full_info()).collect();
         let active_agents = registered.iter().filter(|a| a.stream.is_some()).count();
-        let parts = FrameworkParts::of(self);
+        let by_framework = TasksAndExecutors::of(self);
         let frameworks = self.frameworks_by_id();
         let current = frameworks.iter().filter(|f| !f.recovered);
         let lists = StateLists {
@@ -132,11 +132,11 @@ impl MasterState {
             active_agents,
             inactive_agents: registered.len() - active_agents,
             recovered_agents: &recovered,
-            frameworks: Seq(current.map(|f| parts.view(self, f, false))),
+            frameworks: Seq(current.map(|f| by_framework.view(self, f, false))),
             completed_frameworks: Seq(self
                 .completed_frameworks
                 .iter()
-                .map(|f| parts.view(self, f, true))),
+                .map(|f| by_framework.view(self, f, true))),
         };
         json_endpoints::write_state(snapshot, lists)
     }
@@ -144,14 +144,14 @@ impl MasterState {
 
 /// The live tasks and the executors of every framework, picked out of the master's
 /// records once for all frameworks.
-struct FrameworkParts<'a> {
+struct TasksAndExecutors<'a> {
     /// Live tasks by framework id, in GET_TASKS order.
     tasks: HashMap<&'a str, Vec<&'a TaskEntry>>,
     /// Executors by framework id, in GET_EXECUTORS order.
     executors: HashMap<String, Vec<get_executors::Executor>>,
 }
 
-impl<'a> FrameworkParts<'a> {
+impl<'a> TasksAndExecutors<'a> {
     fn of(state: &'a MasterState) -> Self {
         let mut tasks: HashMap<&str, Vec<&TaskEntry>> = HashMap::new();
         for entry in state.launched_tasks() {
@@ -164,7 +164,7 @@ impl<'a> FrameworkParts<'a> {
             let framework = framework.map_or_else(String::new, |f| f.value.clone());
             executors.entry(framework).or_default().push(executor);
         }
-        FrameworkParts { tasks, executors }
+        TasksAndExecutors { tasks, executors }
     }
 
     /// `framework` as `/master/state` writes it; `completed` for a removed one.
