@@ -1,9 +1,12 @@
 //! The master's owner task: the only code that touches [`MasterState`]. HTTP handlers talk
 //! to it through a [`MasterHandle`], one command per call, answered on a oneshot channel.
 //!
-//! The loop applies every queued command before it allocates, so a burst of calls (a
-//! thousand acknowledgements, say) costs one allocation of the agents they freed, and
-//! runs the full allocation every `--allocation_interval` and the timers every tick.
+//! When a command arrives, the loop first lets the other ready tasks run (the connections
+//! whose requests were read in the same pass queue their commands meanwhile), then applies
+//! every queued command before it allocates. A burst of calls (a thousand
+//! acknowledgements, say) so costs one allocation of the agents they freed, and the
+//! events it sends to one stream go out together in one write. The loop also runs the
+//! full allocation every `--allocation_interval` and the timers every tick.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -235,6 +238,9 @@ pub(super) async fn run(
                         Command::Run(_) => continue,
                     }
                 }
+                // Without this the runtime would run the owner task right after each
+                // caller that woke it, one command at a time.
+                tokio::task::yield_now().await;
                 let now = Instant::now();
                 if !apply(&mut state, command, now) {
                     break;
@@ -269,5 +275,40 @@ fn apply(state: &mut MasterState, command: Command, now: Instant) -> bool {
             true
         }
         Command::Stop => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::master::{Master, MasterOptions};
+
+    /// Calls that arrive together are applied as one batch (they see one `now`), also on
+    /// the one-worker runtime whose LIFO slot would otherwise run the owner task after
+    /// each caller.
+    #[test]
+    fn calls_that_arrive_together_are_applied_together() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let master = Master::start(MasterOptions::default())
+                .await
+                .expect("master");
+            let handle = master.handle().clone();
+            let callers: Vec<_> = (0..16)
+                .map(|_| {
+                    let handle = handle.clone();
+                    tokio::spawn(async move { handle.run(|_, now| now).await })
+                })
+                .collect();
+            let mut seen = Vec::new();
+            for caller in callers {
+                seen.push(caller.await.expect("caller").expect("applied"));
+            }
+            assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+            master.stop().await;
+        });
     }
 }
