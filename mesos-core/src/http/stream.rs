@@ -2,9 +2,11 @@
 //! scheduler SUBSCRIBE, the executor SUBSCRIBE and the operator SUBSCRIBE answer.
 //!
 //! The producer sends messages into a `tokio::sync::mpsc` channel (or any [`Stream`]);
-//! each message is encoded in the negotiated [`StreamFormat`], framed as one RecordIO
-//! record and handed to the connection as its own chunk, so it is written as soon as it is
-//! produced. The stream ends when every sender is dropped. When the client goes away the
+//! each message is encoded in the negotiated [`StreamFormat`] and framed as one RecordIO
+//! record. The messages ready together (a burst the master sent while handling a batch of
+//! calls) go to the connection as one chunk, written at once in one system call; a
+//! message that comes alone is written as soon as it is produced. The stream ends when
+//! every sender is dropped. When the client goes away the
 //! body, and with it the receiver, is dropped: the producer's `send` then fails and
 //! `Sender::closed()` completes, which is how a master notices a disconnected framework.
 
@@ -22,7 +24,7 @@ use prost::Message;
 use tokio::sync::mpsc;
 
 use super::body::encode_message;
-use super::negotiate::{StreamFormat, MESSAGE_CONTENT_TYPE};
+use super::negotiate::{Format, StreamFormat, MESSAGE_CONTENT_TYPE};
 use crate::recordio;
 
 /// The header carrying a scheduler subscription's stream id.
@@ -68,6 +70,7 @@ where
     let body = Body::from_stream(RecordIoFrames {
         events: Box::pin(events),
         format,
+        ended: false,
     });
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
@@ -88,9 +91,21 @@ where
     response
 }
 
-/// Frames one message as a RecordIO record in `format`'s message encoding.
-pub fn frame<T: Message + prost::Name>(format: StreamFormat, message: &T) -> Bytes {
-    Bytes::from(recordio::encode(&encode_message(format.message, message)))
+/// Frames one message as a RecordIO record in `format`'s message encoding onto the end of
+/// `out`.
+fn frame_into<T: Message + prost::Name>(format: StreamFormat, message: &T, out: &mut Vec<u8>) {
+    match format.message {
+        Format::Protobuf => {
+            let length = message.encoded_len();
+            out.extend_from_slice(itoa::Buffer::new().format(length).as_bytes());
+            out.push(b'\n');
+            out.reserve(length);
+            message
+                .encode(out)
+                .expect("a Vec grows to hold any message");
+        }
+        Format::Json => recordio::encode_into(&encode_message(format.message, message), out),
+    }
 }
 
 /// A `Stream` over a channel receiver.
@@ -115,10 +130,17 @@ impl<T> Stream for UnboundedReceiverStream<T> {
     }
 }
 
-/// Turns a stream of messages into a stream of RecordIO-framed chunks.
+/// The most bytes of ready messages gathered into one chunk; a larger burst goes out in
+/// several.
+const MAX_CHUNK: usize = 64 * 1024;
+
+/// Turns a stream of messages into a stream of RecordIO-framed chunks, one per burst of
+/// messages ready together.
 struct RecordIoFrames<T> {
     events: Pin<Box<dyn Stream<Item = T> + Send>>,
     format: StreamFormat,
+    /// Whether `events` ended (it is not polled again).
+    ended: bool,
 }
 
 impl<T: Message + prost::Name> Stream for RecordIoFrames<T> {
@@ -126,17 +148,27 @@ impl<T: Message + prost::Name> Stream for RecordIoFrames<T> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let format = self.format;
-        self.events
-            .as_mut()
-            .poll_next(cx)
-            .map(|event| event.map(|message| Ok(frame(format, &message))))
+        let mut chunk = Vec::new();
+        while !self.ended && chunk.len() < MAX_CHUNK {
+            match self.events.as_mut().poll_next(cx) {
+                Poll::Ready(Some(message)) => frame_into(format, &message, &mut chunk),
+                Poll::Ready(None) => self.ended = true,
+                Poll::Pending => break,
+            }
+        }
+        if !chunk.is_empty() {
+            Poll::Ready(Some(Ok(Bytes::from(chunk))))
+        } else if self.ended {
+            Poll::Ready(None)
+        } else {
+            Poll::Pending
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::negotiate::Format;
     use crate::proto::mesos::v1::scheduler::{event, Event};
     use http_body_util::BodyExt;
 
@@ -173,6 +205,83 @@ mod tests {
             &body[..],
             b"20\n{\"type\":\"HEARTBEAT\"}20\n{\"type\":\"HEARTBEAT\"}"
         );
+    }
+
+    /// The data of the body's next frame.
+    async fn next_chunk(body: &mut Body) -> Option<Bytes> {
+        let frame = body.frame().await?.unwrap();
+        Some(frame.into_data().unwrap())
+    }
+
+    #[tokio::test]
+    async fn messages_ready_together_share_a_chunk() {
+        let format = StreamFormat {
+            message: Format::Json,
+            recordio_content_type: true,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut body = unbounded_event_stream(format, rx, []).into_body();
+        tx.send(heartbeat()).unwrap();
+        tx.send(heartbeat()).unwrap();
+        let both = next_chunk(&mut body).await.unwrap();
+        assert_eq!(
+            &both[..],
+            b"20\n{\"type\":\"HEARTBEAT\"}20\n{\"type\":\"HEARTBEAT\"}"
+        );
+        tx.send(heartbeat()).unwrap();
+        let one = next_chunk(&mut body).await.unwrap();
+        assert_eq!(&one[..], b"20\n{\"type\":\"HEARTBEAT\"}");
+        drop(tx);
+        assert!(next_chunk(&mut body).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_large_burst_is_split_into_bounded_chunks() {
+        let format = StreamFormat {
+            message: Format::Protobuf,
+            recordio_content_type: false,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut body = unbounded_event_stream(format, rx, []).into_body();
+        let message = Event {
+            r#type: Some(event::Type::Message as i32),
+            message: Some(event::Message {
+                data: vec![7; 1000],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let record = frame_to_vec(format, &message);
+        let count = 3 * MAX_CHUNK / record.len();
+        for _ in 0..count {
+            tx.send(message.clone()).unwrap();
+        }
+        drop(tx);
+        let mut chunks = Vec::new();
+        while let Some(chunk) = next_chunk(&mut body).await {
+            chunks.push(chunk);
+        }
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() < MAX_CHUNK + record.len()));
+        assert_eq!(chunks.concat(), record.repeat(count));
+    }
+
+    fn frame_to_vec(format: StreamFormat, message: &Event) -> Vec<u8> {
+        let mut out = Vec::new();
+        frame_into(format, message, &mut out);
+        out
+    }
+
+    #[test]
+    fn a_protobuf_record_is_its_length_and_its_encoding() {
+        let format = StreamFormat {
+            message: Format::Protobuf,
+            recordio_content_type: false,
+        };
+        let encoded = heartbeat().encode_to_vec();
+        let mut expected = format!("{}\n", encoded.len()).into_bytes();
+        expected.extend_from_slice(&encoded);
+        assert_eq!(frame_to_vec(format, &heartbeat()), expected);
     }
 
     #[tokio::test]
