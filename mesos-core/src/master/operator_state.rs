@@ -236,7 +236,7 @@ impl MasterState {
     pub(crate) fn launched_tasks(&self) -> Vec<&TaskEntry> {
         let mut keys: Vec<_> = self.tasks.keys().collect();
         keys.sort();
-        keys.into_iter().map(|k| &self.tasks[k]).collect()
+        keys.into_iter().map(|k| &*self.tasks[k]).collect()
     }
 
     /// Tasks on unreachable agents, of the current frameworks by id.

@@ -85,7 +85,8 @@ pub struct MasterState {
     pub(crate) frameworks: HashMap<String, FrameworkRecord>,
     pub(crate) completed_frameworks: VecDeque<FrameworkRecord>,
     pub(crate) agents: HashMap<String, AgentRecord>,
-    pub(crate) tasks: HashMap<TaskKey, TaskEntry>,
+    /// Boxed: a table of 400-byte slots would be copied whole each time it grows.
+    pub(crate) tasks: HashMap<TaskKey, Box<TaskEntry>>,
     pub(crate) offers: HashMap<String, OfferRecord>,
     pub(crate) offer_expiry: BTreeSet<(Instant, String)>,
     /// The registry's state as last written (unreachable / gone agents, weights, quota).
@@ -949,11 +950,11 @@ impl MasterState {
         task.resources = Vec::new();
         self.tasks.insert(
             key,
-            TaskEntry {
+            Box::new(TaskEntry {
                 task,
                 resources,
                 recovered,
-            },
+            }),
         );
     }
 
