@@ -31,4 +31,6 @@ pub use negotiate::{
     stream_format_of, Format, StreamFormat,
 };
 pub use server::{HttpServer, ServerError, ShutdownHandle};
-pub use stream::{event_stream, event_stream_from, unbounded_event_stream, MESOS_STREAM_ID};
+pub use stream::{
+    encoded_event_stream, event_stream, event_stream_from, unbounded_event_stream, MESOS_STREAM_ID,
+};

@@ -67,12 +67,46 @@ where
     T: Message + prost::Name + Send + 'static,
     S: Stream<Item = T> + Send + 'static,
 {
-    let body = Body::from_stream(RecordIoFrames {
+    let frames = RecordIoFrames {
         events: Box::pin(events),
         format,
+        frame: frame_into::<T>,
         ended: false,
-    });
-    let mut response = Response::new(body);
+    };
+    streaming_response(format, frames, extra_headers)
+}
+
+/// A 200 response streaming messages that come already encoded in protobuf (a producer
+/// that queues thousands of events keeps them small that way), each framed as one
+/// RecordIO record: `Content-Type: application/recordio`, `Message-Content-Type:
+/// application/x-protobuf`, and the `extra_headers`.
+pub fn encoded_event_stream<S>(
+    events: S,
+    extra_headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+) -> Response
+where
+    S: Stream<Item = Vec<u8>> + Send + 'static,
+{
+    let format = StreamFormat {
+        message: Format::Protobuf,
+        recordio_content_type: true,
+    };
+    let frames = RecordIoFrames {
+        events: Box::pin(events),
+        format,
+        frame: |_, encoded: &Vec<u8>, out| recordio::encode_into(encoded, out),
+        ended: false,
+    };
+    streaming_response(format, frames, extra_headers)
+}
+
+/// A 200 response whose body is `frames`, with the headers of `format`.
+fn streaming_response<I: Send + 'static>(
+    format: StreamFormat,
+    frames: RecordIoFrames<I>,
+    extra_headers: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
+) -> Response {
+    let mut response = Response::new(Body::from_stream(frames));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(
@@ -136,22 +170,24 @@ const MAX_CHUNK: usize = 64 * 1024;
 
 /// Turns a stream of messages into a stream of RecordIO-framed chunks, one per burst of
 /// messages ready together.
-struct RecordIoFrames<T> {
-    events: Pin<Box<dyn Stream<Item = T> + Send>>,
+struct RecordIoFrames<I> {
+    events: Pin<Box<dyn Stream<Item = I> + Send>>,
     format: StreamFormat,
+    /// Appends one message as a record.
+    frame: fn(StreamFormat, &I, &mut Vec<u8>),
     /// Whether `events` ended (it is not polled again).
     ended: bool,
 }
 
-impl<T: Message + prost::Name> Stream for RecordIoFrames<T> {
+impl<I> Stream for RecordIoFrames<I> {
     type Item = Result<Bytes, Infallible>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let format = self.format;
+        let (format, frame) = (self.format, self.frame);
         let mut chunk = Vec::new();
         while !self.ended && chunk.len() < MAX_CHUNK {
             match self.events.as_mut().poll_next(cx) {
-                Poll::Ready(Some(message)) => frame_into(format, &message, &mut chunk),
+                Poll::Ready(Some(message)) => frame(format, &message, &mut chunk),
                 Poll::Ready(None) => self.ended = true,
                 Poll::Pending => break,
             }
@@ -282,6 +318,34 @@ mod tests {
         let mut expected = format!("{}\n", encoded.len()).into_bytes();
         expected.extend_from_slice(&encoded);
         assert_eq!(frame_to_vec(format, &heartbeat()), expected);
+    }
+
+    #[tokio::test]
+    async fn encoded_messages_are_framed_as_they_are() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let response = encoded_event_stream(
+            UnboundedReceiverStream(rx),
+            [(
+                HeaderName::from_static(MESOS_STREAM_ID),
+                HeaderValue::from_static("abc"),
+            )],
+        );
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/recordio");
+        assert_eq!(
+            response.headers()[MESSAGE_CONTENT_TYPE],
+            "application/x-protobuf"
+        );
+        assert_eq!(response.headers()[MESOS_STREAM_ID], "abc");
+        let encoded = heartbeat().encode_to_vec();
+        tx.send(encoded.clone()).unwrap();
+        tx.send(encoded.clone()).unwrap();
+        drop(tx);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let format = StreamFormat {
+            message: Format::Protobuf,
+            recordio_content_type: true,
+        };
+        assert_eq!(&body[..], frame_to_vec(format, &heartbeat()).repeat(2));
     }
 
     #[tokio::test]

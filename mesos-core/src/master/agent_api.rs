@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::Router;
 
 use super::runtime::MasterHandle;
-use crate::http::{event_stream_from, mesos_405, CallBody, Format, HttpError, StreamFormat};
+use crate::http::{encoded_event_stream, mesos_405, CallBody, HttpError};
 use crate::proto::mesos::internal::{agent_call, AgentCall};
 
 use crate::agent::master_link::{AGENT_PATH, AGENT_STREAM_ID};
@@ -36,12 +36,7 @@ async fn agent(
             let (stream_id, events) = master.register_agent(register).await?;
             let stream_id = HeaderValue::from_str(&stream_id)
                 .map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            let format = StreamFormat {
-                message: Format::Protobuf,
-                recordio_content_type: true,
-            };
-            Ok(event_stream_from(
-                format,
+            Ok(encoded_event_stream(
                 events,
                 [(HeaderName::from_static(AGENT_STREAM_ID), stream_id)],
             ))

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
+use prost::Message;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::events::{self, framework_id, is_terminal, wall_clock};
@@ -27,8 +28,9 @@ pub struct AgentConnection {
     pub agent_id: String,
     /// The `Agent-Stream-Id`.
     pub stream_id: String,
-    /// The events of the connection, REGISTERED first.
-    pub events: UnboundedReceiver<Box<AgentEvent>>,
+    /// The events of the connection, REGISTERED first, each a protobuf-encoded
+    /// `AgentEvent`.
+    pub events: UnboundedReceiver<Vec<u8>>,
 }
 
 fn domain_of(info: &AgentInfo) -> Option<Domain> {
@@ -194,7 +196,7 @@ impl MasterState {
             }),
             ..events::agent_event(agent_event::Type::Registered)
         };
-        let _ = tx.send(Box::new(registered));
+        let _ = tx.send(registered.encode_to_vec());
         self.reconcile_agent_tasks(
             &id,
             old_tasks,
@@ -582,12 +584,10 @@ impl MasterState {
         };
         if let Some(stream) = &record.stream {
             if kind != RemovalKind::Unreachable {
-                let _ = stream
-                    .events
-                    .send(Box::new(events::shutdown_agent(match kind {
-                        RemovalKind::Gone => "Agent has been marked gone",
-                        _ => "Agent unregistered",
-                    })));
+                stream.send(&events::shutdown_agent(match kind {
+                    RemovalKind::Gone => "Agent has been marked gone",
+                    _ => "Agent unregistered",
+                }));
             }
         }
         let _ = self.allocator.remove_agent(&agent.to_string().into());
@@ -670,12 +670,12 @@ impl MasterState {
             }
             agent.ping_sequence += 1;
             if let Some(stream) = &agent.stream {
-                let _ = stream.events.send(Box::new(AgentEvent {
+                stream.send(&AgentEvent {
                     ping: Some(agent_event::Ping {
                         sequence: agent.ping_sequence,
                     }),
                     ..events::agent_event(agent_event::Type::Ping)
-                }));
+                });
             }
         }
         for id in lost {

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::time::Instant;
 
+use prost::Message;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::proto::mesos::internal::AgentEvent;
@@ -69,8 +70,18 @@ impl FrameworkRecord {
 pub(crate) struct AgentStream {
     /// The `Agent-Stream-Id` of the connection.
     pub id: String,
-    /// Where its events go (boxed: an event is large, a queue slot need not be).
-    pub events: UnboundedSender<Box<AgentEvent>>,
+    /// Where its events go, encoded: an `AgentEvent` is over 5 KiB in memory (a RUN_TASK's
+    /// TaskInfo inline), its encoding a few hundred bytes, and a batch of calls queues
+    /// thousands of events before any is written.
+    pub events: UnboundedSender<Vec<u8>>,
+}
+
+impl AgentStream {
+    /// Queues `event` for the agent; a closed stream drops it (the agent is gone, and
+    /// the state hears of that separately).
+    pub fn send(&self, event: &AgentEvent) {
+        let _ = self.events.send(event.encode_to_vec());
+    }
 }
 
 /// An admitted agent.

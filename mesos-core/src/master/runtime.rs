@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::agents::AgentConnection;
 use super::state::{MasterState, Subscription};
 use super::CallError;
-use crate::proto::mesos::internal::{agent_call, AgentCall, AgentEvent};
+use crate::proto::mesos::internal::{agent_call, AgentCall};
 use crate::proto::mesos::v1::scheduler::{Call, Event};
 
 /// How often timers (heartbeats, pings, offer and failover timeouts) are checked.
@@ -99,7 +99,7 @@ impl MasterHandle {
 
     /// SUBSCRIBE: the stream id and the events. When the events are dropped (the client
     /// went away, or the master ended the stream) the state hears of it.
-    pub async fn subscribe(&self, call: Call) -> Result<(String, Watched<Event>), CallError> {
+    pub async fn subscribe(&self, call: Call) -> Result<(String, Unboxed<Event>), CallError> {
         let subscription = self.run(move |s, _| s.subscribe(call)).await??;
         let Subscription {
             framework_id,
@@ -116,7 +116,7 @@ impl MasterHandle {
                 }),
             )),
         };
-        Ok((stream_id, watched))
+        Ok((stream_id, Unboxed(watched)))
     }
 
     /// A non-SUBSCRIBE scheduler call with the request's `Mesos-Stream-Id`.
@@ -137,7 +137,7 @@ impl MasterHandle {
     pub async fn register_agent(
         &self,
         register: agent_call::Register,
-    ) -> Result<(String, Watched<AgentEvent>), CallError> {
+    ) -> Result<(String, Watched<Vec<u8>>), CallError> {
         let connection = self.run(move |s, _| s.register_agent(register)).await??;
         let AgentConnection {
             agent_id,
@@ -181,10 +181,11 @@ impl MasterHandle {
     }
 }
 
-/// The events of one subscription or agent connection. Dropping it tells the owner task
-/// that the connection ended.
+/// The events of one subscription or agent connection, as its channel carries them
+/// (boxed framework events, encoded agent events). Dropping it tells the owner task that
+/// the connection ended.
 pub struct Watched<T> {
-    events: mpsc::UnboundedReceiver<Box<T>>,
+    events: mpsc::UnboundedReceiver<T>,
     on_drop: Option<(MasterHandle, StateFn)>,
 }
 
@@ -203,8 +204,22 @@ impl<T> futures_core::Stream for Watched<T> {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<T>> {
-        self.events
-            .poll_recv(cx)
+        self.events.poll_recv(cx)
+    }
+}
+
+/// A framework's events out of their boxes, as the scheduler API's stream encodes them.
+pub struct Unboxed<T>(pub Watched<Box<T>>);
+
+impl<T> futures_core::Stream for Unboxed<T> {
+    type Item = T;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<T>> {
+        std::pin::Pin::new(&mut self.0)
+            .poll_next(cx)
             .map(|event| event.map(|boxed| *boxed))
     }
 }

@@ -235,7 +235,7 @@ impl MasterState {
     /// Sends `event` to an agent if it is connected.
     pub(crate) fn send_to_agent(&self, agent: &str, event: AgentEvent) {
         if let Some(stream) = self.agents.get(agent).and_then(|a| a.stream.as_ref()) {
-            let _ = stream.events.send(Box::new(event));
+            stream.send(&event);
         }
     }
 
