@@ -5,10 +5,11 @@
 //! each message is encoded in the negotiated [`StreamFormat`] and framed as one RecordIO
 //! record. The messages ready together (a burst the master sent while handling a batch of
 //! calls) go to the connection as one chunk, written at once in one system call; a
-//! message that comes alone is written as soon as it is produced. The stream ends when
-//! every sender is dropped. When the client goes away the
-//! body, and with it the receiver, is dropped: the producer's `send` then fails and
-//! `Sender::closed()` completes, which is how a master notices a disconnected framework.
+//! message that comes alone is written as soon as it is produced. A producer may also
+//! queue messages already encoded in protobuf ([`encoded_event_stream`]). The stream ends
+//! when every sender is dropped. When the client goes away the body, and with it the
+//! receiver, is dropped: the producer's `send` then fails and `Sender::closed()`
+//! completes, which is how a master notices a disconnected framework.
 
 use std::convert::Infallible;
 use std::pin::Pin;

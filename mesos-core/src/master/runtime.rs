@@ -209,7 +209,7 @@ impl<T> futures_core::Stream for Watched<T> {
 }
 
 /// A framework's events out of their boxes, as the scheduler API's stream encodes them.
-pub struct Unboxed<T>(pub Watched<Box<T>>);
+pub struct Unboxed<T>(Watched<Box<T>>);
 
 impl<T> futures_core::Stream for Unboxed<T> {
     type Item = T;
