@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
-use prost::Message;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use super::events::{self, framework_id, is_terminal, wall_clock};
@@ -128,7 +127,7 @@ impl MasterState {
         let (tx, rx) = unbounded_channel();
         let stream = AgentStream {
             id: stream_id.clone(),
-            events: tx.clone(),
+            events: tx,
         };
         let wall = wall_clock();
         // Re-registration replaces whatever the master had: offers go, the allocator
@@ -196,7 +195,7 @@ impl MasterState {
             }),
             ..events::agent_event(agent_event::Type::Registered)
         };
-        let _ = tx.send(registered.encode_to_vec());
+        self.send_to_agent(&id, registered);
         self.reconcile_agent_tasks(
             &id,
             old_tasks,
