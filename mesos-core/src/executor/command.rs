@@ -124,7 +124,7 @@ impl CommandExecutor {
     /// Handles an event from the agent.
     pub fn on_event(&mut self, event: Event) -> Vec<Action> {
         let kind = event_type(&event);
-        eprintln!("Received {} event", kind.as_str_name());
+        log_line!("Received {} event", kind.as_str_name());
         match kind {
             event::Type::Subscribed => match event.subscribed {
                 Some(subscribed) => self.on_subscribed(subscribed),
@@ -158,7 +158,7 @@ impl CommandExecutor {
             event::Type::Shutdown => self.on_shutdown(),
             event::Type::Error => {
                 if let Some(error) = event.error {
-                    eprintln!("Error from the agent: {}", error.message);
+                    log_line!("Error from the agent: {}", error.message);
                 }
                 Vec::new()
             }
@@ -168,7 +168,7 @@ impl CommandExecutor {
 
     /// The task's process was forked as `pid`: it is running.
     pub fn on_launched(&mut self, pid: u32) -> Vec<Action> {
-        eprintln!("Forked command at {pid}");
+        log_line!("Forked command at {pid}");
         let Some(task) = self.task.as_mut() else {
             return Vec::new();
         };
@@ -183,7 +183,7 @@ impl CommandExecutor {
 
     /// The task's process could not be started or waited for: the task failed.
     pub fn on_process_error(&mut self, error: &ProcessError) -> Vec<Action> {
-        eprintln!("{error}");
+        log_line!("{error}");
         let message = format!("Failed to run the command: {error}");
         self.terminate(TaskState::TaskFailed, message)
     }
@@ -195,8 +195,8 @@ impl CommandExecutor {
         };
         let what = format!("Command {}", ended.describe());
         match task.pid {
-            Some(pid) => eprintln!("{what} (pid: {pid})"),
-            None => eprintln!("{what}"),
+            Some(pid) => log_line!("{what} (pid: {pid})"),
+            None => log_line!("{what}"),
         }
         let state = if task.killing {
             TaskState::TaskKilled
@@ -210,13 +210,13 @@ impl CommandExecutor {
 
     /// The connection to the agent is over for good: kill the task and end.
     pub fn on_agent_gone(&mut self) -> Vec<Action> {
-        eprintln!("The agent is gone: shutting down");
+        log_line!("The agent is gone: shutting down");
         self.on_shutdown()
     }
 
     fn on_subscribed(&mut self, subscribed: event::Subscribed) -> Vec<Action> {
         let agent = &subscribed.agent_info;
-        eprintln!("Subscribed executor on {}", agent.hostname);
+        log_line!("Subscribed executor on {}", agent.hostname);
         self.subscribed = Some(subscribed);
         Vec::new()
     }
@@ -229,7 +229,7 @@ impl CommandExecutor {
                 "Attempted to run multiple tasks using a \"command\" executor",
             ))];
         }
-        eprintln!("Starting task {}", info.task_id.value);
+        log_line!("Starting task {}", info.task_id.value);
         let spec = self.process_spec(&info);
         let task_id = info.task_id.clone();
         self.task = Some(Task {
@@ -244,7 +244,7 @@ impl CommandExecutor {
                 Action::Launch(spec),
             ],
             Err(message) => {
-                eprintln!("{message}");
+                log_line!("{message}");
                 self.terminate(TaskState::TaskFailed, message)
             }
         }
@@ -252,11 +252,11 @@ impl CommandExecutor {
 
     fn on_kill(&mut self, task_id: &TaskId, policy: Option<&KillPolicy>) -> Vec<Action> {
         let Some(task) = self.task.as_ref() else {
-            eprintln!("Ignoring a kill of unknown task {}", task_id.value);
+            log_line!("Ignoring a kill of unknown task {}", task_id.value);
             return Vec::new();
         };
         if task.info.task_id != *task_id {
-            eprintln!("Ignoring a kill of unknown task {}", task_id.value);
+            log_line!("Ignoring a kill of unknown task {}", task_id.value);
             return Vec::new();
         }
         let grace = grace_period(policy)
@@ -309,7 +309,7 @@ impl CommandExecutor {
             return Vec::new();
         }
         task.killing = true;
-        eprintln!(
+        log_line!(
             "Sending SIGTERM to process tree at pid {} (grace period {grace:?})",
             task.pid.unwrap_or_default()
         );
@@ -384,10 +384,7 @@ impl CommandExecutor {
         // Only root can switch users; anyone else runs the task as itself (the agent
         // started the executor as the task's user, or does not switch users).
         if let (Some(user), 0) = (user, self.config.euid) {
-            let ids = UserIds::lookup(user).map_err(|e| e.to_string())?;
-            if ids.uid != 0 {
-                spec.user = Some(ids);
-            }
+            spec.user = UserIds::lookup_unless(user, 0).map_err(|e| e.to_string())?;
         }
         Ok(spec)
     }

@@ -228,7 +228,7 @@ impl ExecutorConnection {
                 return Err(ConnectionError::AgentGone { reason: broken });
             }
             let since = *self.broken_since.get_or_insert_with(|| {
-                eprintln!("Disconnected from the agent ({broken}); re-subscribing");
+                log_line!("Disconnected from the agent ({broken}); re-subscribing");
                 if let Some(disconnects) = &self.disconnects {
                     let _ = disconnects.send(broken.clone());
                 }

@@ -92,7 +92,7 @@ impl DefaultExecutor {
                 match self.tasks.get(&kill.task_id.value).map(|m| m.group) {
                     Some(group) => self.kill_group(group, Some(&event)),
                     None => {
-                        eprintln!("Ignoring a kill of unknown task {}", kill.task_id.value);
+                        log_line!("Ignoring a kill of unknown task {}", kill.task_id.value);
                         Vec::new()
                     }
                 }
@@ -250,7 +250,7 @@ impl DefaultExecutor {
             }
         }
         if let Some(group) = failed_group {
-            eprintln!("Task {id} ended badly: killing its task group");
+            log_line!("Task {id} ended badly: killing its task group");
             out.extend(self.kill_group(group, None));
         }
         out.extend(self.exit_if_done());
@@ -292,7 +292,7 @@ pub async fn run_default_executor(
             event = connection.next_event(), if connected => match event {
                 Ok(event) => executor.on_event(event),
                 Err(error) => {
-                    eprintln!("{error}");
+                    log_line!("{error}");
                     connected = false;
                     if !executor.shutting_down {
                         lost = Some(error);
@@ -336,7 +336,7 @@ pub async fn run_default_executor(
                 }
                 GroupAction::Task(id, Action::Update(status)) => {
                     if let Err(error) = connection.update(status).await {
-                        eprintln!("Failed to send a status update of task {id}: {error}");
+                        log_line!("Failed to send a status update of task {id}: {error}");
                     }
                 }
                 GroupAction::Task(id, Action::Launch(spec)) => match TaskProcess::spawn(&spec) {
@@ -351,7 +351,7 @@ pub async fn run_default_executor(
                                     result = process.wait() => break result,
                                     Some(signal) = rx.recv() => {
                                         if let Err(error) = process.signal_group(signal) {
-                                            eprintln!("{error}");
+                                            log_line!("{error}");
                                         }
                                     }
                                 }

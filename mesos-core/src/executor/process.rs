@@ -77,24 +77,44 @@ pub struct UserIds {
 impl UserIds {
     /// Looks `name` up in the user database (`getpwnam_r`, `getgrouplist`).
     pub fn lookup(name: &str) -> Result<UserIds, ProcessError> {
-        let unknown = || ProcessError::UnknownUser {
-            user: name.to_string(),
-        };
-        let c_name = CString::new(name).map_err(|_| unknown())?;
-        let (uid, gid) = passwd_ids(&c_name).map_err(|source| ProcessError::UserLookup {
-            user: name.to_string(),
-            source,
-        })?;
-        let (uid, gid) = match (uid, gid) {
-            (Some(uid), Some(gid)) => (uid, gid),
-            _ => return Err(unknown()),
-        };
-        Ok(UserIds {
+        let (c_name, uid, gid) = passwd_entry(name)?;
+        Ok(UserIds::with_groups(name, &c_name, uid, gid))
+    }
+
+    /// Looks `name` up to switch to it: `None` when it is user `current` already. Its
+    /// groups are only read for a switch, as reading them can load the C library's
+    /// name-service modules (`getgrouplist` asks every group database).
+    pub fn lookup_unless(
+        name: &str,
+        current: libc::uid_t,
+    ) -> Result<Option<UserIds>, ProcessError> {
+        let (c_name, uid, gid) = passwd_entry(name)?;
+        Ok((uid != current).then(|| UserIds::with_groups(name, &c_name, uid, gid)))
+    }
+
+    fn with_groups(name: &str, c_name: &CString, uid: libc::uid_t, gid: libc::gid_t) -> Self {
+        UserIds {
             name: name.to_string(),
             uid,
             gid,
-            groups: group_list(&c_name, gid),
-        })
+            groups: group_list(c_name, gid),
+        }
+    }
+}
+
+/// The name as a C string, the uid and the primary gid of user `name`.
+fn passwd_entry(name: &str) -> Result<(CString, libc::uid_t, libc::gid_t), ProcessError> {
+    let unknown = || ProcessError::UnknownUser {
+        user: name.to_string(),
+    };
+    let c_name = CString::new(name).map_err(|_| unknown())?;
+    match passwd_ids(&c_name) {
+        Ok((Some(uid), Some(gid))) => Ok((c_name, uid, gid)),
+        Ok(_) => Err(unknown()),
+        Err(source) => Err(ProcessError::UserLookup {
+            user: name.to_string(),
+            source,
+        }),
     }
 }
 
@@ -349,7 +369,7 @@ impl TaskProcess {
         let ended = Termination::from_status(status);
         self.ended = Some(ended);
         if let Err(error) = self.signal_group(Signal::SIGKILL) {
-            eprintln!("Failed to kill what is left of the task's process group: {error}");
+            log_line!("Failed to kill what is left of the task's process group: {error}");
         }
         Ok(ended)
     }
@@ -567,6 +587,16 @@ mod tests {
         let error = UserIds::lookup("no-such-user-here").unwrap_err();
         assert!(matches!(error, ProcessError::UnknownUser { .. }), "{error}");
         assert!(error.to_string().contains("no-such-user-here"));
+    }
+
+    #[test]
+    fn only_a_user_other_than_the_current_one_is_looked_up_to_switch() {
+        assert_eq!(UserIds::lookup_unless("root", 0).unwrap(), None);
+        let nobody = UserIds::lookup_unless("nobody", 0).unwrap().unwrap();
+        assert_eq!(nobody, UserIds::lookup("nobody").unwrap());
+        assert_eq!(UserIds::lookup_unless("nobody", nobody.uid).unwrap(), None);
+        let error = UserIds::lookup_unless("no-such-user-here", 0).unwrap_err();
+        assert!(matches!(error, ProcessError::UnknownUser { .. }), "{error}");
     }
 
     #[tokio::test]

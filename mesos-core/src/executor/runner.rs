@@ -72,7 +72,7 @@ impl BuiltinExecutor {
 /// on stderr when the environment is bad or the agent cannot be reached).
 pub fn executor_main(which: BuiltinExecutor) -> std::process::ExitCode {
     use std::process::ExitCode;
-    eprintln!(
+    log_line!(
         "{} {} (Mesos wire {})",
         which.program(),
         env!("CARGO_PKG_VERSION"),
@@ -81,7 +81,7 @@ pub fn executor_main(which: BuiltinExecutor) -> std::process::ExitCode {
     let env = match ExecutorEnvironment::from_process() {
         Ok(env) => env,
         Err(error) => {
-            eprintln!("Failed to read the executor environment: {error}");
+            log_line!("Failed to read the executor environment: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -91,7 +91,7 @@ pub fn executor_main(which: BuiltinExecutor) -> std::process::ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("Failed to start the executor's runtime: {error}");
+            log_line!("Failed to start the executor's runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -107,7 +107,7 @@ pub fn executor_main(which: BuiltinExecutor) -> std::process::ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{error}");
+            log_line!("{error}");
             ExitCode::FAILURE
         }
     }
@@ -135,7 +135,7 @@ impl Runner {
                 event = connection.next_event(), if self.connected => match event {
                     Ok(event) => self.executor.on_event(event),
                     Err(error) => {
-                        eprintln!("{error}");
+                        log_line!("{error}");
                         self.connected = false;
                         if !self.executor.is_shutting_down() && !self.executor.awaiting_terminal_ack() {
                             self.lost = Some(error);
@@ -158,7 +158,7 @@ impl Runner {
                 },
                 () = sleep_until(self.ack_deadline) => {
                     if connection.is_subscribed() {
-                        eprintln!("The terminal update was not acknowledged in time; exiting");
+                        log_line!("The terminal update was not acknowledged in time; exiting");
                         vec![Action::Exit]
                     } else {
                         self.ack_deadline = Some(Instant::now() + TERMINAL_ACK_TIMEOUT);
@@ -189,7 +189,7 @@ impl Runner {
             match action {
                 Action::Update(status) => {
                     if let Err(error) = connection.update(status).await {
-                        eprintln!("Failed to send a status update: {error}");
+                        log_line!("Failed to send a status update: {error}");
                     }
                 }
                 Action::Launch(spec) => match TaskProcess::spawn(&spec) {
@@ -212,7 +212,7 @@ impl Runner {
     fn signal(&self, signal: Signal) {
         if let Some(process) = &self.process {
             if let Err(error) = process.signal_group(signal) {
-                eprintln!("{error}");
+                log_line!("{error}");
             }
         }
     }
