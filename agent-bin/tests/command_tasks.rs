@@ -197,6 +197,50 @@ async fn a_command_that_cannot_start_fails_its_task() {
     cluster.stop().await;
 }
 
+/// More tasks in one offer than the agent launches at once (a few per CPU): the others
+/// wait for a launch slot, and every one runs to TASK_FINISHED in its own sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_tasks_waits_for_launch_slots_and_every_task_finishes() {
+    const TASKS: usize = 40;
+    let cluster = TestCluster::start(RESOURCES, |o| o.command_executor = executor_binary()).await;
+    let mut scheduler = cluster.scheduler(framework_info("burst", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let tasks = (0..TASKS)
+        .map(|i| {
+            command_task(
+                &offer,
+                &format!("burst-{i}"),
+                &format!("echo burst {i}"),
+                scalars("*", &[("cpus", 0.01), ("mem", 16.0)]),
+            )
+        })
+        .collect();
+    let (code, body) = scheduler.call(accept(&offer, tasks)).await;
+    assert_eq!(code, 202, "{body}");
+    let mut finished = std::collections::BTreeSet::new();
+    while finished.len() < TASKS {
+        let update = scheduler.next("UPDATE").await;
+        let status = &update["update"]["status"];
+        let state = status["state"].as_str().unwrap_or_default();
+        assert!(
+            matches!(state, "TASK_STARTING" | "TASK_RUNNING" | "TASK_FINISHED"),
+            "{update}"
+        );
+        scheduler.acknowledge(&update).await;
+        if state == "TASK_FINISHED" {
+            let id = status["task_id"]["value"].as_str().unwrap_or_default();
+            assert!(finished.insert(id.to_string()), "{id} finished twice");
+        }
+    }
+    let agent_id = offer["agent_id"]["value"].as_str().expect("agent id");
+    for i in 0..TASKS {
+        let sandbox = cluster.sandbox(agent_id, &scheduler.framework_id, &format!("burst-{i}"));
+        let stdout = std::fs::read_to_string(sandbox.join("stdout")).expect("stdout");
+        assert!(stdout.contains(&format!("burst {i}\n")), "{i}: {stdout}");
+    }
+    cluster.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandboxes_are_removed_after_the_gc_delay() {
     let cluster = TestCluster::start(RESOURCES, |o| {
