@@ -357,21 +357,12 @@ impl AgentState {
             },
         };
         let containerizer = self.containerizer.clone();
-        let slots = self.launch_slots.clone();
         let handle = self.handle.clone();
         let framework_id = framework_id.to_string();
         tokio::spawn(async move {
-            let result = prepare_and_launch(
-                slots,
-                containerizer,
-                &container_id,
-                spec,
-                user,
-                uris,
-                limits,
-                run,
-            )
-            .await;
+            let result =
+                prepare_and_launch(containerizer, &container_id, spec, user, uris, limits, run)
+                    .await;
             handle.send(move |s| {
                 s.executor_launched(&framework_id, &executor_id, &container_id, result)
             });

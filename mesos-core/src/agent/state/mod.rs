@@ -148,9 +148,6 @@ pub struct AgentState {
     /// The agent's info; its id is set once the master registered it.
     pub(super) info: AgentInfo,
     pub(super) containerizer: Arc<Containerizer>,
-    /// Launches that may prepare sandboxes and start containers at once; the others wait
-    /// for a slot without holding a thread.
-    launch_slots: Arc<tokio::sync::Semaphore>,
     pub(super) handle: AgentHandle,
     outbox: MasterOutbox,
     /// The master's stream id while registered.
@@ -233,7 +230,6 @@ impl AgentState {
             endpoint,
             info,
             containerizer,
-            launch_slots: Arc::new(tokio::sync::Semaphore::new(launch_concurrency())),
             handle,
             outbox,
             stream_id: None,
@@ -576,20 +572,7 @@ impl RunCheckpoint {
 
 /// Makes the sandbox (owned by `user`), fetches the URIs into it, launches the container
 /// and checkpoints it; the pid or why it failed.
-/// How many containers are prepared and launched at once: two per CPU. Each launch is
-/// a blocking thread busy in the kernel (directories, cgroups, a clone and an exec);
-/// hundreds of them at once, as one offer can bring, only contend for the kernel's locks
-/// (the agent's memory map lock first) and leave the CPUs idle.
-fn launch_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| 2 * n.get())
-}
-
-/// Makes the sandbox (owned by `user`), fetches the URIs into it, launches the container
-/// and checkpoints it; the pid or why it failed. Making the sandbox and launching take a
-/// slot of `slots` each; fetching does not.
-#[allow(clippy::too_many_arguments)]
 async fn prepare_and_launch(
-    slots: Arc<tokio::sync::Semaphore>,
     containerizer: Arc<Containerizer>,
     container_id: &str,
     mut spec: super::containerizer::launcher::LaunchSpec,
@@ -598,49 +581,28 @@ async fn prepare_and_launch(
     limits: super::containerizer::isolator::ResourceLimits,
     run: RunCheckpoint,
 ) -> Result<i32, String> {
-    let slot = slots.acquire().await.map_err(|e| e.to_string())?;
     let sandbox = spec.sandbox.clone();
-    spec.user = blocking(move || make_sandbox(&sandbox, user.as_deref())).await?;
-    drop(slot);
-    let sandbox = spec.sandbox.clone();
+    tokio::fs::create_dir_all(&sandbox)
+        .await
+        .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
+    if let Some(user) = &user {
+        let ids = launch::resolve_user(user)?;
+        std::os::unix::fs::chown(&sandbox, Some(ids.0), Some(ids.1))
+            .map_err(|e| format!("cannot give sandbox {} to {user}: {e}", sandbox.display()))?;
+        spec.user = Some(ids);
+    }
     if !uris.is_empty() {
         super::fetcher::fetch(&uris, &sandbox, Default::default())
             .await
             .map_err(|e| format!("Failed to fetch URIs: {e}"))?;
     }
-    let _slot = slots.acquire().await.map_err(|e| e.to_string())?;
     let id = container_id.to_string();
-    blocking(move || {
-        let pid = containerizer
-            .launch(&id, &spec, &limits)
-            .map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || {
+        let pid = containerizer.launch(&id, &spec, &limits)?;
         run.write(&id, pid, &sandbox);
         Ok(pid)
     })
     .await
-}
-
-/// Runs `work` on a blocking thread.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| format!("launch task failed: {e}"))?
-}
-
-/// Creates `sandbox`, owned by `user` when there is one; that user's ids.
-fn make_sandbox(
-    sandbox: &std::path::Path,
-    user: Option<&str>,
-) -> Result<Option<(u32, u32)>, String> {
-    std::fs::create_dir_all(sandbox)
-        .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
-    let Some(user) = user else {
-        return Ok(None);
-    };
-    let ids = launch::resolve_user(user)?;
-    std::os::unix::fs::chown(sandbox, Some(ids.0), Some(ids.1))
-        .map_err(|e| format!("cannot give sandbox {} to {user}: {e}", sandbox.display()))?;
-    Ok(Some(ids))
+    .map_err(|e| format!("launch task failed: {e}"))?
+    .map_err(|e: super::containerizer::ContainerizerError| e.to_string())
 }
