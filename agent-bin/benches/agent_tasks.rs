@@ -4,7 +4,11 @@
 //!
 //! 1. idle agent RSS once registered;
 //! 2. throughput: short tasks (`true`) launched in the agent's first offer, from ACCEPT to
-//!    the last TASK_FINISHED;
+//!    the last TASK_FINISHED; and the CPU time that cost per task, from ACCEPT until the
+//!    tasks' resources are offered again (every container destroyed), for the agent
+//!    process and for the processes in the containers (executors and tasks, from the
+//!    cgroups root's CPU accounting). CPU time per task tells builds apart on a shared
+//!    machine whose speed changes from one run to the next, where tasks/s cannot;
 //! 3. task launch latency, ACCEPT to TASK_RUNNING at the scheduler, for `sleep 1000` tasks
 //!    launched one at a time (p50, p99), then the agent's RSS with those tasks running.
 //!
@@ -26,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use agent_support::{accept, command_task, kill_call, master};
 use master_support::{framework_info, scalars, TestScheduler};
+use mesos_core::agent::containerizer::cgroups::{Cgroups, CgroupsVersion, Controller};
 use serde_json::Value;
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -115,6 +120,49 @@ async fn until(
     }
 }
 
+/// CPU time (user and system) used so far by process `pid`, in milliseconds.
+fn process_cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and stime are
+    // the 14th and 15th fields of the line, the 12th and 13th after the name.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks * 1e3 / per_second
+}
+
+/// CPU time used so far by every process in a container of the bench's cgroups, in
+/// milliseconds (`None` when the cgroups do not account CPU).
+fn containers_cpu_ms(cgroups: &Cgroups) -> Option<f64> {
+    let root = cgroups
+        .container(Controller::Cpuacct, "x")
+        .ok()
+        .or_else(|| cgroups.container(Controller::Cpu, "x").ok())?;
+    let root = root.path().parent()?;
+    match cgroups.version() {
+        CgroupsVersion::V1 => std::fs::read_to_string(root.join("cpuacct.usage"))
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|ns| ns / 1e6),
+        CgroupsVersion::V2 => std::fs::read_to_string(root.join("cpu.stat"))
+            .ok()?
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|us| us / 1e3),
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -125,10 +173,13 @@ fn main() {
         println!("agent_tasks: SKIPPED: needs root for cgroups and namespaces");
         return;
     }
-    if let Err(e) = mesos_core::agent::containerizer::cgroups::Cgroups::detect("mesos_bench") {
-        println!("agent_tasks: SKIPPED: no cgroups: {e}");
-        return;
-    }
+    let cgroups = match Cgroups::detect("mesos_bench") {
+        Ok(cgroups) => cgroups,
+        Err(e) => {
+            println!("agent_tasks: SKIPPED: no cgroups: {e}");
+            return;
+        }
+    };
     let long_tasks = env_number("AGENT_BENCH_TASKS", 100);
     let short_tasks = env_number("AGENT_BENCH_SHORT_TASKS", 200);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -150,6 +201,8 @@ fn main() {
         let tasks: Vec<Value> = (0..short_tasks)
             .map(|i| task(&offer, &format!("true-{i}"), "true"))
             .collect();
+        let agent_cpu = process_cpu_ms(agent.id());
+        let containers_cpu = containers_cpu_ms(&cgroups);
         let started = Instant::now();
         let (code, body) = scheduler.call(accept(&offer, tasks)).await;
         assert_eq!(code, 202, "{body}");
@@ -163,6 +216,15 @@ fn main() {
             short_tasks as f64 / elapsed.as_secs_f64()
         );
         offer = scheduler.offer().await;
+        let per_task = |ms: f64| ms / short_tasks as f64;
+        let agent_cpu = per_task(process_cpu_ms(agent.id()) - agent_cpu);
+        match containers_cpu.zip(containers_cpu_ms(&cgroups)) {
+            Some((before, after)) => println!(
+                "CPU per short task: agent {agent_cpu:.2} ms, containers {:.2} ms",
+                per_task(after - before)
+            ),
+            None => println!("CPU per short task: agent {agent_cpu:.2} ms (containers: not accounted)"),
+        }
         let mut latencies = Vec::with_capacity(long_tasks);
         for i in 0..long_tasks {
             let id = format!("sleep-{i}");

@@ -197,10 +197,10 @@ async fn a_command_that_cannot_start_fails_its_task() {
     cluster.stop().await;
 }
 
-/// More tasks in one offer than the agent launches at once (a few per CPU): the others
-/// wait for a launch slot, and every one runs to TASK_FINISHED in its own sandbox.
+/// Forty command tasks in one offer, launched together: every one runs to TASK_FINISHED
+/// once, in its own sandbox.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_burst_of_tasks_waits_for_launch_slots_and_every_task_finishes() {
+async fn a_burst_of_tasks_in_one_offer_all_finish_in_their_own_sandboxes() {
     const TASKS: usize = 40;
     let cluster = TestCluster::start(RESOURCES, |o| o.command_executor = executor_binary()).await;
     let mut scheduler = cluster.scheduler(framework_info("burst", "*", &[])).await;
