@@ -104,7 +104,7 @@ impl MasterState {
                     || self
                         .frameworks
                         .get(&o.framework)
-                        .is_none_or(|f| f.stream.is_none())
+                        .is_none_or(|f| !f.connected())
             })
             .map(|(id, _)| id.clone())
             .collect();
@@ -142,7 +142,7 @@ impl MasterState {
                 let connected = self
                     .frameworks
                     .get(framework)
-                    .is_some_and(|f| f.stream.is_some());
+                    .is_some_and(|f| f.connected());
                 let asked = inverse
                     .outstanding
                     .values()

@@ -121,6 +121,11 @@ pub(crate) struct AgentRecord {
 }
 
 impl AgentRecord {
+    /// Whether it is registered and its event stream is open (Mesos' "active").
+    pub fn connected(&self) -> bool {
+        self.stream.is_some()
+    }
+
     /// Its whole AgentInfo, resources included.
     pub fn full_info(&self) -> AgentInfo {
         AgentInfo {

@@ -659,7 +659,7 @@ impl MasterState {
         for key in &keys {
             for agent in self.agents_on(key) {
                 let record = &self.agents[&agent];
-                let offerable = record.stream.is_some() && !record.deactivated;
+                let offerable = record.connected() && !record.deactivated;
                 if offerable && !self.machine_down(&record.info) {
                     let _ = self.allocator.activate_agent(&agent.clone().into());
                     self.freed_agents.insert(agent);
@@ -769,7 +769,7 @@ impl MasterState {
             .is_some_and(|a| self.machine_down(&a.info));
         if let Some(record) = self.agents.get_mut(agent) {
             record.deactivated = false;
-            if record.stream.is_some() && !down {
+            if record.connected() && !down {
                 let _ = self.allocator.activate_agent(&agent.to_string().into());
                 self.freed_agents.insert(agent.to_string());
             }

@@ -92,7 +92,7 @@ impl MasterState {
             .and_then(|a| a.drain);
         get_agents::Agent {
             agent_info: agent.full_info(),
-            active: agent.stream.is_some(),
+            active: agent.connected(),
             deactivated: Some(agent.deactivated),
             version: agent.version.clone(),
             pid: Some(format!(

@@ -123,7 +123,7 @@ impl MasterState {
         let (recovered, registered): (Vec<_>, Vec<_>) =
             agents.into_iter().partition(|a| a.recovered);
         let recovered: Vec<_> = recovered.iter().map(|a| a.full_info()).collect();
-        let active_agents = registered.iter().filter(|a| a.stream.is_some()).count();
+        let active_agents = registered.iter().filter(|a| a.connected()).count();
         let by_framework = TasksAndExecutors::of(self);
         let frameworks = self.frameworks_by_id();
         let current = frameworks.iter().filter(|f| !f.recovered);
