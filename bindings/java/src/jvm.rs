@@ -383,11 +383,10 @@ pub fn message_bytes(
     if message.is_null() {
         return Err(null(what));
     }
-    let array = env.call_method(message, "toByteArray", "()[B", &[])?.l()?;
-    let array = JByteArray::from(array);
-    let bytes = env.convert_byte_array(&array)?;
+    let array = JByteArray::from(env.call_method(message, "toByteArray", "()[B", &[])?.l()?);
+    let bytes = byte_array(env, &array, what);
     env.delete_local_ref(array)?;
-    Ok(bytes)
+    bytes
 }
 
 /// The bytes of an optional protobuf message object (None when null).
