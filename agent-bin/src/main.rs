@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    mesos_core::daemon::init_logging(flags.logging_level);
+    mesos_core::logging::init(flags.logging_level);
     if options.recover == RecoverMode::Cleanup {
         return match Agent::cleanup(&options) {
             Ok(cleanup) => {

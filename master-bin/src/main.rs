@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(flags) => flags,
         Err(error) => return mesos_core::daemon::flags_exit("mesos-master", error),
     };
-    mesos_core::daemon::init_logging(flags.logging_level);
+    mesos_core::logging::init(flags.logging_level);
     let runtime = match mesos_core::daemon::runtime() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -1,10 +1,10 @@
 //! What the `mesos-master` and `mesos-agent` daemons share around the library types: how
-//! a flags error ends them, logging to stderr at `--logging_level`, a runtime, and waiting
-//! for SIGINT or SIGTERM.
+//! a flags error ends them, a runtime, and waiting for SIGINT or SIGTERM (their logging
+//! is [`crate::logging`]).
 
 use std::process::ExitCode;
 
-use crate::flags::{FlagsError, LoggingLevel};
+use crate::flags::FlagsError;
 
 /// Ends `program` after its flags could not be used: `--help` and `--version` print to
 /// stdout and succeed; anything else prints the reason to stderr and fails, as Mesos does.
@@ -31,22 +31,6 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-}
-
-/// Logs to stderr at `level` and above (`RUST_LOG` overrides it when set).
-pub fn init_logging(level: LoggingLevel) {
-    let default = match level {
-        LoggingLevel::Info => "info",
-        LoggingLevel::Warning => "warn",
-        LoggingLevel::Error => "error",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
 }
 
 /// Waits for SIGINT or SIGTERM (forever if the handlers cannot be installed).

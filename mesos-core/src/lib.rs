@@ -13,6 +13,7 @@ pub mod ha;
 pub mod http;
 pub mod json;
 pub mod local;
+pub mod logging;
 mod map_field;
 pub mod master;
 pub mod proto;

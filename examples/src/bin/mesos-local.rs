@@ -109,7 +109,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    mesos_core::daemon::init_logging(flags.logging_level);
+    mesos_core::logging::init(flags.logging_level);
     let options = LocalOptions {
         num_agents: flags.num_agents,
         work_dir: flags.work_dir,

@@ -74,7 +74,9 @@ async fn operator(
             ..typed(response::Type::GetVersion)
         },
         call::Type::GetLoggingLevel => Response {
-            get_logging_level: Some(response::GetLoggingLevel { level: 0 }),
+            get_logging_level: Some(response::GetLoggingLevel {
+                level: crate::logging::verbosity(),
+            }),
             ..typed(response::Type::GetLoggingLevel)
         },
         call::Type::GetMetrics => {
@@ -164,6 +166,14 @@ async fn operator(
                 read_file: Some(api.files.read_file(&read)?),
                 ..typed(response::Type::ReadFile)
             }
+        }
+        call::Type::SetLoggingLevel => {
+            let set = call.set_logging_level.ok_or_else(|| {
+                HttpError::bad_request("Expecting 'set_logging_level' to be present")
+            })?;
+            crate::logging::set_verbosity(set.level, &set.duration)
+                .map_err(HttpError::bad_request)?;
+            return Ok(StatusCode::OK.into_response());
         }
         call::Type::KillContainer => {
             let kill = call.kill_container.ok_or_else(|| {

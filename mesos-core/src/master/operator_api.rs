@@ -101,7 +101,9 @@ async fn operator(
             ..typed(response::Type::GetVersion)
         }),
         call::Type::GetLoggingLevel => Some(Response {
-            get_logging_level: Some(response::GetLoggingLevel { level: 0 }),
+            get_logging_level: Some(response::GetLoggingLevel {
+                level: crate::logging::verbosity(),
+            }),
             ..typed(response::Type::GetLoggingLevel)
         }),
         _ => master.run(move |s, _| s.operator_call(call)).await??,
@@ -383,8 +385,14 @@ impl MasterState {
                     .ok_or_else(|| missing("reactivate_agent"))?;
                 self.reactivate_agent(&reactivate.agent_id.value)
             }
-            call::Type::SetLoggingLevel
-            | call::Type::ListFiles
+            call::Type::SetLoggingLevel => {
+                let set = call
+                    .set_logging_level
+                    .ok_or_else(|| missing("set_logging_level"))?;
+                crate::logging::set_verbosity(set.level, &set.duration)
+                    .map_err(CallError::BadRequest)
+            }
+            call::Type::ListFiles
             | call::Type::ReadFile
             | call::Type::GrowVolume
             | call::Type::ShrinkVolume => Err(CallError::BadRequest(format!(
