@@ -65,9 +65,10 @@ pub fn set_verbosity(level: u32, duration: &DurationInfo) -> Result<(), String> 
     let generation = {
         let mut current = VERBOSITY.lock().unwrap_or_else(PoisonError::into_inner);
         *current = (level, current.1 + 1);
+        // Under the lock, so that the filter ends at the level of the last call.
+        apply(level);
         current.1
     };
-    apply(level);
     let revert = move || {
         let mut current = VERBOSITY.lock().unwrap_or_else(PoisonError::into_inner);
         if current.1 == generation {
