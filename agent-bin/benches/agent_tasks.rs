@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use agent_support::{accept, command_task, kill_call, master};
 use master_support::{framework_info, scalars, TestScheduler};
 use mesos_core::agent::containerizer::cgroups::{Cgroups, CgroupsVersion, Controller};
+use mesos_core::agent::containerizer::procfs;
 use serde_json::Value;
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -122,44 +123,28 @@ async fn until(
 
 /// CPU time (user and system) used so far by process `pid`, in milliseconds.
 fn process_cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The fields after the command name, which is in parentheses: utime and stime are
-    // the 14th and 15th fields of the line, the 12th and 13th after the name.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let ticks: f64 = after_name
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse::<f64>().ok())
-        .sum();
-    // SAFETY: sysconf only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks * 1e3 / per_second
+    let ticks = procfs::read_stat(pid as i32)
+        .ok()
+        .flatten()
+        .map_or(0, |stat| stat.utime + stat.stime);
+    ticks as f64 * 1e3 / procfs::clock_ticks() as f64
 }
 
 /// CPU time used so far by every process in a container of the bench's cgroups, in
 /// milliseconds (`None` when the cgroups do not account CPU).
 fn containers_cpu_ms(cgroups: &Cgroups) -> Option<f64> {
-    let root = cgroups
-        .container(Controller::Cpuacct, "x")
-        .ok()
-        .or_else(|| cgroups.container(Controller::Cpu, "x").ok())?;
-    let root = root.path().parent()?;
     match cgroups.version() {
-        CgroupsVersion::V1 => std::fs::read_to_string(root.join("cpuacct.usage"))
-            .ok()?
-            .trim()
-            .parse::<f64>()
+        CgroupsVersion::V1 => cgroups
+            .root_cgroup(Controller::Cpuacct)
+            .and_then(|root| root.read_u64("cpuacct.usage"))
             .ok()
-            .map(|ns| ns / 1e6),
-        CgroupsVersion::V2 => std::fs::read_to_string(root.join("cpu.stat"))
+            .map(|ns| ns as f64 / 1e6),
+        CgroupsVersion::V2 => cgroups
+            .root_cgroup(Controller::Cpu)
+            .and_then(|root| root.read_keyed("cpu.stat"))
             .ok()?
-            .lines()
-            .find_map(|l| l.strip_prefix("usage_usec "))?
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .map(|us| us / 1e3),
+            .get("usage_usec")
+            .map(|us| *us as f64 / 1e3),
     }
 }
 

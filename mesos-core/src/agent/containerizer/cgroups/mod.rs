@@ -294,6 +294,16 @@ impl Cgroups {
     /// in the parents' `cgroup.subtree_control`.
     pub fn container(&self, controller: Controller, id: &str) -> Result<Cgroup> {
         validate_name(id)?;
+        let root = self.root_cgroup(controller)?;
+        Ok(Cgroup {
+            path: root.path.join(id),
+            kind: root.kind,
+        })
+    }
+
+    /// The cgroup under which every container's cgroup for `controller` is (`--cgroups_root`
+    /// in its hierarchy): what it accounts covers all the containers, ended ones included.
+    pub fn root_cgroup(&self, controller: Controller) -> Result<Cgroup> {
         let unavailable = || CgroupsError::ControllerUnavailable {
             controller,
             version: self.version(),
@@ -303,15 +313,11 @@ impl Cgroups {
         }
         Ok(match &self.layout {
             Layout::V1(m) => Cgroup {
-                path: m
-                    .get(&controller)
-                    .ok_or_else(unavailable)?
-                    .join(&self.root)
-                    .join(id),
+                path: m.get(&controller).ok_or_else(unavailable)?.join(&self.root),
                 kind: Kind::V1 { controller },
             },
             Layout::V2 { mount, .. } => Cgroup {
-                path: mount.join(&self.root).join(id),
+                path: mount.join(&self.root),
                 kind: Kind::V2 {
                     mount: mount.clone(),
                     enable: Some(controller),
@@ -701,5 +707,10 @@ mod tests {
             Err(CgroupsError::ControllerUnavailable { .. })
         ));
         assert!(cg.container(Controller::Memory, "../x").is_err());
+        assert_eq!(
+            cg.root_cgroup(Controller::Memory).unwrap().path(),
+            Path::new("/cg/memory/mesos")
+        );
+        assert!(cg.root_cgroup(Controller::Cpu).is_err());
     }
 }
