@@ -25,6 +25,8 @@ export MESOS_REQUIRE_PYTHON_DEPS=1
 # (0.1) would remove a finished task's sandbox before the test reads it.
 export MESOS_GC_DISK_HEADROOM=0
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A one-off build gains nothing from incremental state, which took ~5 GB of the target dir.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step "install test dependencies (scripts/install-test-deps.sh)"
 bash scripts/install-test-deps.sh
