@@ -43,13 +43,10 @@ fn env_number(name: &str, default: usize) -> usize {
 
 /// The resident set size of process `pid`, in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
+    match procfs::status_bytes(pid as i32, "VmRSS:") {
+        Ok(Some(bytes)) => bytes as f64 / 1048576.0,
+        _ => f64::NAN,
+    }
 }
 
 /// A command task with a hundredth of a CPU and 32 MiB.

@@ -16,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use mesos_core::agent::containerizer::procfs;
 use mesos_core::http::version_info;
 use mesos_core::master::json_endpoints::{state_json, MasterSnapshot};
 use mesos_core::master::{MasterConfig, MasterOptions, MasterState};
@@ -33,15 +34,12 @@ use prost::Message;
 
 const FRAMEWORKS: usize = 10;
 
-/// A `/proc/self/status` figure in kB (`VmRSS:`, `VmHWM:`), in bytes.
-fn status_bytes(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+/// A `/proc/self/status` size (`VmRSS:`, `VmHWM:`), in bytes.
+fn status_bytes(field: &str) -> u64 {
+    procfs::status_bytes(std::process::id() as i32, field)
+        .ok()
+        .flatten()
         .unwrap_or(0)
-        * 1024
 }
 
 /// The resident set size of this process, in bytes.

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mesos_core::agent::containerizer::procfs;
 use mesos_core::agent::simulated::{SimulatedAgent, SimulatedAgentOptions};
 use mesos_core::master::{Master, MasterOptions};
 use mesos_core::proto::mesos::v1::scheduler::{call, event, Call, Event};
@@ -268,20 +269,20 @@ async fn drive(
     }
 }
 
-/// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`.
+/// CPU time (user + system) a process has used, in seconds.
 fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at state (field 3);
-    // utime and stime are fields 14 and 15, in clock ticks.
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = [11, 12]
-        .iter()
-        .filter_map(|i| fields.get(*i).and_then(|f| f.parse::<f64>().ok()))
-        .sum();
-    // SAFETY: sysconf only reads a configuration value.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks / per_second.max(1.0)
+    match procfs::read_stat(pid as i32) {
+        Ok(Some(stat)) => (stat.utime + stat.stime) as f64 / procfs::clock_ticks() as f64,
+        _ => 0.0,
+    }
+}
+
+/// A `/proc/<pid>/status` size (`VmRSS:`, `VmHWM:`) in MiB.
+fn status_mib(pid: u32, field: &str) -> f64 {
+    match procfs::status_bytes(pid as i32, field) {
+        Ok(Some(bytes)) => bytes as f64 / 1048576.0,
+        _ => f64::NAN,
+    }
 }
 
 /// Calls in flight at once, for the agents and for the frameworks.
@@ -384,6 +385,7 @@ fn main() {
 
         let framework_limit = Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT));
         let cpu_before = cpu_seconds(master_pid);
+        let rss_before = status_mib(master_pid, "VmRSS:");
         let progress = Arc::new(Progress::default());
         let next_task = Arc::new(AtomicU64::new(0));
         let first_offer = Arc::new(std::sync::OnceLock::new());
@@ -411,6 +413,7 @@ fn main() {
         let elapsed = first_offer.get().expect("an offer came").elapsed();
         let master_cpu = cpu_seconds(master_pid) - cpu_before;
         let acked: u64 = sim.iter().map(|a| a.acknowledged()).sum();
+        let peak = status_mib(master_pid, "VmHWM:");
         println!(
             "master_throughput: {tasks} tasks launched and acknowledged across {agents} agents by \
              {frameworks} frameworks in {:.2} s = {:.0} tasks/s (agents saw {acked} acknowledgements); \
@@ -419,6 +422,11 @@ fn main() {
             tasks as f64 / elapsed.as_secs_f64(),
             master_cpu * 1e6 / tasks as f64,
             100.0 * master_cpu / elapsed.as_secs_f64()
+        );
+        println!(
+            "master memory: {rss_before:.0} MiB resident with the agents registered, peak \
+             {peak:.0} MiB by the end = {:.1} KiB more per task",
+            (peak - rss_before) * 1024.0 / tasks as f64
         );
         drop(sim);
     });

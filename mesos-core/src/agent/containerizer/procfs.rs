@@ -131,6 +131,32 @@ pub fn process_tree(root: i32) -> io::Result<Vec<ProcStat>> {
     Ok(in_tree.iter().filter_map(|p| all.get(p).copied()).collect())
 }
 
+/// A size of `/proc/<pid>/status` in bytes: `field` is its name with the colon, such as
+/// `VmRSS:` (resident set) or `VmHWM:` (its high-water mark). `Ok(None)` if the process is
+/// gone or the file has no such field.
+pub fn status_bytes(pid: i32, field: &str) -> io::Result<Option<u64>> {
+    let text = match fs::read_to_string(format!("/proc/{pid}/status")) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(parse_status_bytes(&text, field))
+}
+
+/// The size `field` (`VmRSS:`, say) of a `/proc/<pid>/status` text, in bytes.
+fn parse_status_bytes(text: &str, field: &str) -> Option<u64> {
+    let value = text.lines().find_map(|l| l.strip_prefix(field))?;
+    let kib = value
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 /// Clock ticks per second (`_SC_CLK_TCK`).
 pub fn clock_ticks() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.
@@ -156,6 +182,17 @@ pub fn page_size() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_sizes_are_read_in_bytes() {
+        let text = "Name:\tmesos-master\nVmHWM:\t   20480 kB\nVmRSS:\t   12800 kB\nThreads:\t4\n";
+        assert_eq!(parse_status_bytes(text, "VmRSS:"), Some(12800 * 1024));
+        assert_eq!(parse_status_bytes(text, "VmHWM:"), Some(20480 * 1024));
+        assert_eq!(parse_status_bytes(text, "VmSwap:"), None);
+        assert_eq!(parse_status_bytes(text, "Threads:"), None);
+        let own = status_bytes(std::process::id() as i32, "VmRSS:").unwrap();
+        assert!(own.is_some_and(|bytes| bytes > 0), "{own:?}");
+    }
 
     #[test]
     fn parses_stat_with_odd_names() {
