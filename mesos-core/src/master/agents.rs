@@ -10,7 +10,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use super::events::{self, framework_id, is_terminal, wall_clock};
 use super::metrics::Counter;
 use super::model::{AgentRecord, AgentStream, FrameworkRecord, TaskKey};
-use super::state::{framework_spec, MasterState};
+use super::state::{framework_spec, push_status, MasterState};
 use super::validation::framework_roles;
 use super::CallError;
 use crate::allocator::{AgentSpec, Domain};
@@ -515,10 +515,7 @@ impl MasterState {
                 entry.task.status_update_uuid = status.uuid.clone();
                 let mut kept = status.clone();
                 kept.data = None;
-                entry.task.statuses.push(kept);
-                if entry.task.statuses.len() > 16 {
-                    entry.task.statuses.remove(0);
-                }
+                push_status(&mut entry.task, kept);
                 let needs_ack = status.uuid.is_some();
                 if terminal_now {
                     entry.recovered = true;
@@ -545,7 +542,7 @@ impl MasterState {
             entry.task.state = status.state;
             entry.task.status_update_state = Some(status.state);
             entry.task.status_update_uuid = None;
-            entry.task.statuses.push(status.clone());
+            push_status(&mut entry.task, status.clone());
         }
         self.operator_task_updated(&key.0, &status);
         self.send_to_framework(&key.0, events::update(status));
@@ -636,7 +633,7 @@ impl MasterState {
                 status.unreachable_time = Some(timestamp);
                 let mut task = self.tasks.remove(&key).expect("present").into_task();
                 task.state = state as i32;
-                task.statuses.push(status.clone());
+                push_status(&mut task, status.clone());
                 if let Some(f) = self.frameworks.get_mut(&key.0) {
                     f.tasks.remove(&key.1);
                     f.unreachable_tasks.insert(key.1.clone(), task);

@@ -66,6 +66,20 @@ impl TaskEntry {
     }
 }
 
+/// Most statuses a task keeps (its latest ones), as `Task.statuses` shows them.
+const STATUSES_KEPT: usize = 16;
+
+/// Appends `status` to `task`'s statuses, dropping the oldest past [`STATUSES_KEPT`]. The
+/// list grows one slot at a time: a `TaskStatus` is over 300 bytes and most tasks get two
+/// or three, where a `Vec`'s first growth would reserve four.
+pub(crate) fn push_status(task: &mut Task, status: TaskStatus) {
+    if task.statuses.len() >= STATUSES_KEPT {
+        task.statuses.remove(0);
+    }
+    task.statuses.reserve_exact(1);
+    task.statuses.push(status);
+}
+
 /// A framework's new subscription: the stream id and where its events come out.
 #[derive(Debug)]
 pub struct Subscription {
@@ -1497,4 +1511,38 @@ fn launched_tasks(operations: &[offer::Operation]) -> Vec<TaskInfo> {
         }
     }
     tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: TaskState) -> TaskStatus {
+        TaskStatus {
+            state: state as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_task_keeps_its_latest_statuses_without_spare_room() {
+        let mut task = Task::default();
+        push_status(&mut task, status(TaskState::TaskStarting));
+        push_status(&mut task, status(TaskState::TaskRunning));
+        assert_eq!(task.statuses.len(), 2);
+        assert_eq!(task.statuses.capacity(), 2);
+        for _ in 0..STATUSES_KEPT {
+            push_status(&mut task, status(TaskState::TaskRunning));
+        }
+        push_status(&mut task, status(TaskState::TaskFinished));
+        assert_eq!(task.statuses.len(), STATUSES_KEPT);
+        assert_eq!(
+            task.statuses.last().map(|s| s.state),
+            Some(TaskState::TaskFinished as i32)
+        );
+        assert!(task
+            .statuses
+            .iter()
+            .all(|s| s.state != TaskState::TaskStarting as i32));
+    }
 }
