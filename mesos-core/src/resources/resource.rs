@@ -31,7 +31,9 @@ pub(crate) struct Key {
     pub(crate) kind: ValueType,
     pub(crate) reservations: Vec<Reservation>,
     pub(crate) allocation: Option<String>,
-    pub(crate) disk: Option<DiskInfo>,
+    /// Boxed: a `DiskInfo` is hundreds of bytes, and most keys (every task's cpus and mem)
+    /// have none.
+    pub(crate) disk: Option<Box<DiskInfo>>,
     pub(crate) revocable: bool,
     pub(crate) shared: bool,
     pub(crate) provider: Option<String>,
@@ -60,7 +62,7 @@ impl Key {
 
     /// Whether resources with this key are used only whole (see [`Resource::is_atomic`]).
     pub(crate) fn is_atomic(&self) -> bool {
-        self.shared || self.disk.as_ref().is_some_and(DiskInfo::is_atomic)
+        self.shared || self.disk.as_deref().is_some_and(DiskInfo::is_atomic)
     }
 }
 
@@ -206,7 +208,7 @@ impl Resource {
 
     /// Disk details, for `disk` resources.
     pub fn disk(&self) -> Option<&DiskInfo> {
-        self.key.disk.as_ref()
+        self.key.disk.as_deref()
     }
 
     /// Whether this is a persistent volume.
@@ -321,7 +323,7 @@ impl Resource {
             if key.name != "disk" {
                 return Err(ResourceError::DiskInfoOnNonDisk(key.name));
             }
-            key.disk = Some(DiskInfo::from_proto(disk)?);
+            key.disk = Some(Box::new(DiskInfo::from_proto(disk)?));
         }
 
         key.reservations = reservations_from_proto(proto)?;
@@ -573,7 +575,7 @@ impl ResourceBuilder {
             name: self.name,
             reservations: self.reservations,
             allocation: self.allocation,
-            disk: self.disk,
+            disk: self.disk.map(Box::new),
             revocable: self.revocable,
             shared: self.shared,
             provider: self.provider,
@@ -731,6 +733,26 @@ mod tests {
     use super::*;
     use crate::proto::mesos::v1::resource::reservation_info::Type as PbReservationType;
     use crate::proto::mesos::v1::resource::ReservationInfo;
+
+    /// Every task's resources hold keys, one allocation each: a disk's details must not
+    /// make the key of every cpus and mem that large.
+    #[test]
+    fn a_key_without_disk_info_is_small() {
+        assert!(
+            std::mem::size_of::<Key>() <= 128,
+            "Key is {} bytes",
+            std::mem::size_of::<Key>()
+        );
+        let volume = Resource::builder("disk", Scalar::from_f64(1.0).unwrap())
+            .disk(DiskInfo::new().with_persistence("v1", None))
+            .build()
+            .unwrap();
+        assert!(volume.key.is_volume());
+        assert!(Resource::from_proto(&volume.to_proto())
+            .unwrap()
+            .key
+            .is_volume());
+    }
 
     fn scalar_proto(name: &str, v: f64) -> pb::Resource {
         pb::Resource {
