@@ -312,16 +312,24 @@ mod tests {
                 .await
                 .expect("master");
             let handle = master.handle().clone();
-            let callers: Vec<_> = (0..16)
-                .map(|_| {
-                    let handle = handle.clone();
-                    tokio::spawn(async move { handle.run(|_, now| now).await })
-                })
-                .collect();
-            let mut seen = Vec::new();
-            for caller in callers {
-                seen.push(caller.await.expect("caller").expect("applied"));
-            }
+            // Spawned from the worker itself, the callers all wait in its queue until the
+            // spawning task yields, as connections read in one pass do; spawned from
+            // here, the worker could start on the first before the last exists.
+            let seen = tokio::spawn(async move {
+                let callers: Vec<_> = (0..16)
+                    .map(|_| {
+                        let handle = handle.clone();
+                        tokio::spawn(async move { handle.run(|_, now| now).await })
+                    })
+                    .collect();
+                let mut seen = Vec::new();
+                for caller in callers {
+                    seen.push(caller.await.expect("caller").expect("applied"));
+                }
+                seen
+            })
+            .await
+            .expect("spawner");
             assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
             master.stop().await;
         });
