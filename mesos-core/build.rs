@@ -49,6 +49,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .boxed(".mesos.v1.Task.container")
         .boxed(".mesos.v1.Task.health_check")
         .boxed(".mesos.v1.Task.discovery")
+        // A TaskInfo with every optional part inline is 2.6 KB, most of it the executor,
+        // container, checks and discovery few tasks set: an ACCEPT of a few hundred tasks
+        // decoded into megabytes, fresh from the kernel each time.
+        .boxed(".mesos.v1.TaskInfo.executor")
+        .boxed(".mesos.v1.TaskInfo.container")
+        .boxed(".mesos.v1.TaskInfo.health_check")
+        .boxed(".mesos.v1.TaskInfo.check")
+        .boxed(".mesos.v1.TaskInfo.discovery")
         .type_name_domain(["."], "type.googleapis.com");
     config.compile_protos(PROTOS, &[PathBuf::from("proto"), well_known])?;
     let set = strip_source_info(&out_dir.join("mesos_descriptor_set.bin"))?;

@@ -231,7 +231,7 @@ impl RawFlags {
             },
             resources: self.resources(&self.resources, "--resources")?,
             command: Some(command),
-            container: self.container(),
+            container: self.container().map(Box::new),
             ..Default::default()
         })
     }

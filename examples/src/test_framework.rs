@@ -133,7 +133,7 @@ impl TestFramework {
             };
             match &self.config.executor {
                 Some(program) => {
-                    task.executor = Some(self.executor(program));
+                    task.executor = Some(Box::new(self.executor(program)));
                     task.data = Some(command.into_bytes());
                     self.agents_with_executor.insert(agent.clone());
                 }

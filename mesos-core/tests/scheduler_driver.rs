@@ -165,7 +165,7 @@ fn task(
         task_id: TaskId { value: id.into() },
         agent_id: offer.agent_id.clone(),
         resources: vec![scalar("cpus", 0.1), scalar("mem", 32.0)],
-        executor: Some(ExecutorInfo {
+        executor: Some(Box::new(ExecutorInfo {
             executor_id: ExecutorId {
                 value: executor.into(),
             },
@@ -175,7 +175,7 @@ fn task(
             }),
             resources: vec![scalar("cpus", 0.1), scalar("mem", 32.0)],
             ..Default::default()
-        }),
+        })),
         data: Some(command.as_bytes().to_vec()),
         ..Default::default()
     }

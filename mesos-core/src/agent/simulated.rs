@@ -419,7 +419,7 @@ async fn handle(
             if let Some(run) = event.run_task_group {
                 let framework = remember_framework(caller, run.framework);
                 for mut task in run.task_group.tasks {
-                    task.executor = Some(run.executor.clone());
+                    task.executor = Some(Box::new(run.executor.clone()));
                     start_task(caller, options, &framework, task).await;
                 }
             }

@@ -193,7 +193,7 @@ pub(super) fn inject_allocation_role(operation: &mut offer::Operation, role: &st
             }
         }
     };
-    let inject_executor = |executor: &mut Option<crate::proto::mesos::v1::ExecutorInfo>| {
+    let inject_executor = |executor: &mut Option<Box<crate::proto::mesos::v1::ExecutorInfo>>| {
         if let Some(executor) = executor {
             inject(&mut executor.resources);
         }

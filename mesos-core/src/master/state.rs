@@ -892,7 +892,7 @@ impl MasterState {
                 self.add_executor(id, agent, &executor);
                 let mut tasks = group.tasks.clone();
                 for task in &mut tasks {
-                    task.executor = Some(executor.clone());
+                    task.executor = Some(Box::new(executor.clone()));
                     self.add_task(id, agent, task);
                 }
                 let framework = self.frameworks[id].info.clone();
@@ -931,9 +931,9 @@ impl MasterState {
             state: TaskState::TaskStaging as i32,
             resources: info.resources.clone(),
             labels: info.labels.clone(),
-            discovery: info.discovery.clone().map(Box::new),
-            container: info.container.clone().map(Box::new),
-            health_check: info.health_check.clone().map(Box::new),
+            discovery: info.discovery.clone(),
+            container: info.container.clone(),
+            health_check: info.health_check.clone(),
             kill_policy: info.kill_policy,
             user: self.frameworks.get(id).map(|f| f.info.user.clone()),
             limits: info

@@ -23,7 +23,7 @@ impl AgentState {
         let framework_id = self.remember_framework(framework_info);
         let framework = &self.frameworks[&framework_id];
         let (executor_info, command) = match (&task.executor, &task.command) {
-            (Some(executor), _) => (executor.clone(), false),
+            (Some(executor), _) => (ExecutorInfo::clone(executor), false),
             (None, Some(_)) => (
                 launch::command_executor_info(
                     &task,

@@ -204,9 +204,9 @@ fn task_record(
         state: TaskState::TaskStaging as i32,
         resources: info.resources.clone(),
         labels: info.labels.clone(),
-        discovery: info.discovery.clone().map(Box::new),
-        container: info.container.clone().map(Box::new),
-        health_check: info.health_check.clone().map(Box::new),
+        discovery: info.discovery.clone(),
+        container: info.container.clone(),
+        health_check: info.health_check.clone(),
         kill_policy: info.kill_policy,
         ..Default::default()
     }

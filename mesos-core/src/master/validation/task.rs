@@ -115,7 +115,7 @@ pub fn validate_task(task: &pb::TaskInfo, ctx: &LaunchContext<'_>) -> Result<Res
         ));
     }
 
-    if share_cgroups(task.container.as_ref()) == Some(false) {
+    if share_cgroups(task.container.as_deref()) == Some(false) {
         return Err(
             "Only tasks in a task group may have 'share_cgroups' set to 'false'".to_string(),
         );
@@ -166,7 +166,7 @@ pub fn validate_task_group(
     }
     for task in &group.tasks {
         if let Some(own) = &task.executor {
-            let mut own = own.clone();
+            let mut own = pb::ExecutorInfo::clone(own);
             own.framework_id
                 .get_or_insert_with(|| ctx.framework_id.clone());
             if own != normalized {
@@ -240,7 +240,7 @@ pub fn validate_task_group(
     let mut shared = group
         .tasks
         .iter()
-        .map(|t| share_cgroups(t.container.as_ref()).unwrap_or(true));
+        .map(|t| share_cgroups(t.container.as_deref()).unwrap_or(true));
     if let Some(first) = shared.next() {
         if shared.any(|s| s != first) {
             return Err(
@@ -707,13 +707,13 @@ mod tests {
     fn checks_are_validated() {
         let f = Fixture::new();
         let mut task = command_task("t1");
-        task.health_check = Some(pb::HealthCheck::default());
+        task.health_check = Some(Box::new(pb::HealthCheck::default()));
         expect_err(
             f.task(&task),
             "Task uses invalid health check: HealthCheck must specify",
         );
         let mut task = command_task("t1");
-        task.check = Some(pb::CheckInfo::default());
+        task.check = Some(Box::new(pb::CheckInfo::default()));
         expect_err(
             f.task(&task),
             "Task uses invalid check: CheckInfo must specify 'type'",
@@ -770,18 +770,18 @@ mod tests {
     fn containers_are_validated() {
         let f = Fixture::new();
         let mut task = command_task("t1");
-        task.container = Some(pb::ContainerInfo {
+        task.container = Some(Box::new(pb::ContainerInfo {
             r#type: pb::container_info::Type::Docker as i32,
             ..Default::default()
-        });
+        }));
         expect_err(
             f.task(&task),
             "Task's `ContainerInfo` is invalid: DockerInfo 'docker' is not set",
         );
         let mut executor = custom_executor("e1");
-        executor.container = task.container.take();
+        executor.container = task.container.take().map(|c| *c);
         task.command = None;
-        task.executor = Some(executor);
+        task.executor = Some(Box::new(executor));
         expect_err(f.task(&task), "Executor's `ContainerInfo` is invalid: ");
     }
 
@@ -841,7 +841,7 @@ mod tests {
             "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present",
         );
         let mut both = command_task("t1");
-        both.executor = Some(custom_executor("e1"));
+        both.executor = Some(Box::new(custom_executor("e1")));
         expect_err(f.task(&both), "at least one (but not both)");
     }
 
@@ -850,7 +850,7 @@ mod tests {
         let f = Fixture::new();
         let mut task = command_task("t1");
         task.command = None;
-        task.executor = Some(custom_executor("e1"));
+        task.executor = Some(Box::new(custom_executor("e1")));
         let used = f.task(&task).unwrap();
         assert_eq!(used.cpus().unwrap().to_string(), "1.5");
 
@@ -871,7 +871,7 @@ mod tests {
         f.known = Some(known);
         let mut task = command_task("t1");
         task.command = None;
-        task.executor = Some(custom_executor("e1"));
+        task.executor = Some(Box::new(custom_executor("e1")));
         expect_err(
             f.task(&task),
             "ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID.",
@@ -884,7 +884,7 @@ mod tests {
         let with = |executor: pb::ExecutorInfo| {
             let mut task = command_task("t1");
             task.command = None;
-            task.executor = Some(executor);
+            task.executor = Some(Box::new(executor));
             f.task(&task)
         };
         let mut e = custom_executor("e1");
@@ -951,7 +951,7 @@ mod tests {
         task.resources.push(ports(31000, 31010, ROLE));
         let mut e = custom_executor("e1");
         e.resources.push(ports(31005, 31020, ROLE));
-        task.executor = Some(e);
+        task.executor = Some(Box::new(e));
         expect_err(
             f.task(&task),
             "There are overlapping resources in the task resources",
@@ -962,14 +962,14 @@ mod tests {
     fn share_cgroups_false_only_in_groups() {
         let f = Fixture::new();
         let mut task = command_task("t1");
-        task.container = Some(pb::ContainerInfo {
+        task.container = Some(Box::new(pb::ContainerInfo {
             r#type: pb::container_info::Type::Mesos as i32,
             linux_info: Some(pb::LinuxInfo {
                 share_cgroups: Some(false),
                 ..Default::default()
             }),
             ..Default::default()
-        });
+        }));
         expect_err(
             f.task(&task),
             "Only tasks in a task group may have 'share_cgroups' set to 'false'",
@@ -1007,14 +1007,14 @@ mod tests {
         );
 
         let mut docker = group_task("t1");
-        docker.container = Some(pb::ContainerInfo {
+        docker.container = Some(Box::new(pb::ContainerInfo {
             r#type: pb::container_info::Type::Docker as i32,
             docker: Some(pb::container_info::DockerInfo {
                 image: "busybox".into(),
                 ..Default::default()
             }),
             ..Default::default()
-        });
+        }));
         expect_err(
             f.group(&executor, vec![docker]),
             "Docker ContainerInfo is not supported on the task",
@@ -1031,13 +1031,13 @@ mod tests {
         );
 
         let mut other = group_task("t1");
-        other.executor = Some(default_executor("e2"));
+        other.executor = Some(Box::new(default_executor("e2")));
         expect_err(
             f.group(&executor, vec![other]),
             "The `ExecutorInfo` of task 't1' is different from executor 'e1'",
         );
         let mut same = group_task("t1");
-        same.executor = Some(executor.clone());
+        same.executor = Some(Box::new(executor.clone()));
         assert!(f.group(&executor, vec![same]).is_ok());
     }
 
@@ -1117,7 +1117,7 @@ mod tests {
         );
 
         let mut isolated = group_task("t2");
-        isolated.container = linux(false);
+        isolated.container = linux(false).map(Box::new);
         expect_err(
             f.group(
                 &default_executor("e1"),
@@ -1165,7 +1165,7 @@ mod tests {
                 task.command = None;
             }
             if with_executor {
-                task.executor = Some(custom_executor(&id));
+                task.executor = Some(Box::new(custom_executor(&id)));
             }
             task.kill_policy = Some(pb::KillPolicy {
                 grace_period: Some(pb::DurationInfo { nanoseconds: grace }),
