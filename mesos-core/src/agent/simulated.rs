@@ -69,7 +69,9 @@ struct SimTask {
 /// What the agent's tasks look like now, shared with its event loop.
 #[derive(Debug, Default)]
 struct Shared {
-    tasks: BTreeMap<(String, String), SimTask>,
+    /// Boxed: a `SimTask` is about 700 bytes, and a map node has room for 11 of them
+    /// whether the agent runs one task or eleven.
+    tasks: BTreeMap<(String, String), Box<SimTask>>,
     frameworks: BTreeMap<String, FrameworkInfo>,
     stream_id: String,
     /// Updates waiting for the sender task, with their frameworks.
@@ -515,11 +517,11 @@ async fn start_task(
     };
     caller.shared.lock().expect("lock").tasks.insert(
         key.clone(),
-        SimTask {
+        Box::new(SimTask {
             task: task.clone(),
             pending: VecDeque::new(),
             unacked: None,
-        },
+        }),
     );
     push_update(
         caller,
