@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .boxed(".mesos.v1.Task.discovery")
         // A TaskInfo with every optional part inline is 2.6 KB, most of it the executor,
         // container, checks and discovery few tasks set: an ACCEPT of a few hundred tasks
-        // decoded into megabytes, fresh from the kernel each time.
+        // decoded into a megabyte or more, often fresh from the kernel.
         .boxed(".mesos.v1.TaskInfo.executor")
         .boxed(".mesos.v1.TaskInfo.container")
         .boxed(".mesos.v1.TaskInfo.health_check")
