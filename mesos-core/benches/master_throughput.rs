@@ -63,6 +63,8 @@ fn scalar(name: &str, value: f64, role: &str) -> Resource {
 struct Progress {
     launched: AtomicU64,
     running_acked: AtomicU64,
+    /// Offers received, by all frameworks.
+    offers: AtomicU64,
 }
 
 struct Framework {
@@ -229,6 +231,7 @@ async fn drive(
                 Ok(event::Type::Offers) => {
                     first_offer.get_or_init(Instant::now);
                     for offer in event.offers.expect("offers").offers {
+                        progress.offers.fetch_add(1, Ordering::Relaxed);
                         if let Some(call) = framework.launch(&offer, &next_task, budget) {
                             let launched = call
                                 .accept
@@ -430,6 +433,11 @@ fn main() {
             tasks as f64 / elapsed.as_secs_f64(),
             master_cpu * 1e6 / tasks as f64,
             100.0 * master_cpu / elapsed.as_secs_f64()
+        );
+        println!(
+            "offers received: {} ({:.2} per task)",
+            progress.offers.load(Ordering::Relaxed),
+            progress.offers.load(Ordering::Relaxed) as f64 / tasks as f64
         );
         println!(
             "this process (the agents and frameworks) used {harness_cpu:.2} s of CPU = {:.0} µs \
