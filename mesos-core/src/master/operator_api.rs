@@ -106,6 +106,15 @@ async fn operator(
             }),
             ..typed(response::Type::GetLoggingLevel)
         }),
+        // The process' logging, not the master's state: no need for the owner task.
+        call::Type::SetLoggingLevel => {
+            let set = call.set_logging_level.ok_or_else(|| {
+                HttpError::bad_request("Expecting 'set_logging_level' to be present")
+            })?;
+            crate::logging::set_verbosity(set.level, &set.duration)
+                .map_err(HttpError::bad_request)?;
+            None
+        }
         _ => master.run(move |s, _| s.operator_call(call)).await??,
     };
     Ok(match answer {
@@ -384,13 +393,6 @@ impl MasterState {
                     .reactivate_agent
                     .ok_or_else(|| missing("reactivate_agent"))?;
                 self.reactivate_agent(&reactivate.agent_id.value)
-            }
-            call::Type::SetLoggingLevel => {
-                let set = call
-                    .set_logging_level
-                    .ok_or_else(|| missing("set_logging_level"))?;
-                crate::logging::set_verbosity(set.level, &set.duration)
-                    .map_err(CallError::BadRequest)
             }
             call::Type::ListFiles
             | call::Type::ReadFile
