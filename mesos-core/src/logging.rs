@@ -93,6 +93,15 @@ pub fn set_verbosity(level: u32, duration: &DurationInfo) -> Result<(), String> 
     Ok(())
 }
 
+/// SET_LOGGING_LEVEL of the master's or the agent's operator API: its
+/// `set_logging_level` (level and duration), which the call must carry, applied with
+/// [`set_verbosity`]. The error is the reason, for a 400.
+pub fn set_from_call(set: Option<(u32, DurationInfo)>) -> Result<(), String> {
+    let (level, duration) =
+        set.ok_or_else(|| "Expecting 'set_logging_level' to be present".to_string())?;
+    set_verbosity(level, &duration)
+}
+
 /// Points the installed filter (if any) at `level`.
 fn apply(level: u32) {
     let Some(installed) = INSTALLED.get() else {

@@ -168,11 +168,8 @@ async fn operator(
             }
         }
         call::Type::SetLoggingLevel => {
-            let set = call.set_logging_level.ok_or_else(|| {
-                HttpError::bad_request("Expecting 'set_logging_level' to be present")
-            })?;
-            crate::logging::set_verbosity(set.level, &set.duration)
-                .map_err(HttpError::bad_request)?;
+            let set = call.set_logging_level.map(|set| (set.level, set.duration));
+            crate::logging::set_from_call(set).map_err(HttpError::bad_request)?;
             return Ok(StatusCode::OK.into_response());
         }
         call::Type::KillContainer => {
