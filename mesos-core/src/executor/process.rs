@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::sync::oneshot;
 
 /// Why a task process could not be started or handled.
 #[derive(Debug, thiserror::Error)]
@@ -293,14 +292,15 @@ pub fn signal_name(signal: i32) -> String {
 #[derive(Debug)]
 pub struct TaskProcess {
     pid: u32,
-    /// Receives the wait status from the thread that reaps the process.
-    exit: Option<oneshot::Receiver<io::Result<ExitStatus>>>,
+    /// The process until it is reaped; tokio waits for it with a pidfd, not a thread.
+    child: Option<tokio::process::Child>,
     /// How it ended, once known.
     ended: Option<Termination>,
 }
 
 impl TaskProcess {
-    /// Forks and execs `spec` in a new process group.
+    /// Forks and execs `spec` in a new process group. Must be called within a tokio
+    /// runtime, which waits for the process.
     pub fn spawn(spec: &ProcessSpec) -> Result<TaskProcess, ProcessError> {
         let (argv0, args) = spec.argv.split_first().ok_or(ProcessError::NoProgram)?;
         if spec.program.is_empty() {
@@ -322,21 +322,19 @@ impl TaskProcess {
                 command.pre_exec(move || switch_user(uid, gid, &groups));
             }
         }
-        let mut child = command.spawn().map_err(|source| ProcessError::Spawn {
+        let child = tokio::process::Command::from(command)
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                program: spec.program.clone(),
+                source,
+            })?;
+        let pid = child.id().ok_or_else(|| ProcessError::Spawn {
             program: spec.program.clone(),
-            source,
+            source: io::Error::other("the process has no id"),
         })?;
-        let pid = child.id();
-        let (sender, receiver) = oneshot::channel();
-        std::thread::Builder::new()
-            .name(format!("reap-{pid}"))
-            .spawn(move || {
-                let _ = sender.send(child.wait());
-            })
-            .map_err(|source| ProcessError::Wait { pid, source })?;
         Ok(TaskProcess {
             pid,
-            exit: Some(receiver),
+            child: Some(child),
             ended: None,
         })
     }
@@ -354,18 +352,17 @@ impl TaskProcess {
             return Ok(ended);
         }
         let pid = self.pid;
-        let Some(receiver) = self.exit.as_mut() else {
+        let Some(child) = self.child.as_mut() else {
             return Err(ProcessError::Wait {
                 pid,
                 source: io::Error::other("the process was already waited for"),
             });
         };
-        let status = receiver.await;
-        self.exit = None;
-        let status = status
-            .map_err(|_| io::Error::other("the reaping thread ended without a status"))
-            .and_then(|status| status)
+        let status = child
+            .wait()
+            .await
             .map_err(|source| ProcessError::Wait { pid, source })?;
+        self.child = None;
         let ended = Termination::from_status(status);
         self.ended = Some(ended);
         if let Err(error) = self.signal_group(Signal::SIGKILL) {
@@ -517,8 +514,8 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out).unwrap(), "some bytes");
     }
 
-    #[test]
-    fn a_missing_program_fails_to_spawn() {
+    #[tokio::test]
+    async fn a_missing_program_fails_to_spawn() {
         let spec = ProcessSpec::exec("/nonexistent/program", vec![], base_env(), "/".into());
         let error = TaskProcess::spawn(&spec).unwrap_err();
         assert!(matches!(error, ProcessError::Spawn { .. }), "{error}");
