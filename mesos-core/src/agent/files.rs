@@ -111,14 +111,26 @@ impl Files {
     /// remembered with its symlinks resolved, so a later change of a `latest` link does
     /// not move what is attached.
     pub fn attach(&self, virtual_path: &str, real: &Path) -> Result<(), FilesError> {
-        let key = normalize(virtual_path)?;
+        self.attach_all(&[virtual_path], real)
+    }
+
+    /// [`Files::attach`] of `real` at each of `virtual_paths`, resolving `real` once.
+    /// Nothing is attached if a virtual path is invalid or `real` does not exist.
+    pub fn attach_all(&self, virtual_paths: &[&str], real: &Path) -> Result<(), FilesError> {
+        let keys = virtual_paths
+            .iter()
+            .map(|path| normalize(path))
+            .collect::<Result<Vec<_>, _>>()?;
         let real = real.canonicalize().map_err(|e| {
             FilesError::NotFound(format!("Cannot attach '{}': {e}", real.display()))
         })?;
-        self.attached
+        let mut attached = self
+            .attached
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, real);
+            .unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            attached.insert(key, real.clone());
+        }
         Ok(())
     }
 
@@ -703,6 +715,26 @@ mod tests {
         files.attach("/log", &dir.path().join("stdout")).unwrap();
         assert_eq!(files.download("/log").unwrap().filename, "stdout");
         assert_eq!(files.attached().len(), 2);
+    }
+
+    #[test]
+    fn one_directory_attached_at_several_paths() {
+        let (dir, files) = sandbox();
+        let sub = dir.path().join("sub");
+        files.attach_all(&["/a", "/b/c"], &sub).unwrap();
+        for path in ["/a/inner", "/b/c/inner"] {
+            assert_eq!(files.read(path, 0, None).unwrap().data, b"x", "{path}");
+        }
+        assert!(files
+            .attach_all(&["/d", "/e"], &dir.path().join("missing"))
+            .is_err());
+        assert!(files.attach_all(&["/f", "/.."], &sub).is_err());
+        let attached = files.attached();
+        assert_eq!(
+            attached.keys().collect::<Vec<_>>(),
+            ["/a", "/b/c", "/sandbox"]
+        );
+        assert_eq!(attached["/a"], sub.canonicalize().unwrap());
     }
 
     #[test]

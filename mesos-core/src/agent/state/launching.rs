@@ -429,17 +429,15 @@ impl AgentState {
         executor_id: &str,
         directory: &std::path::Path,
     ) {
-        let latest = directory.with_file_name("latest");
+        let real = directory.display().to_string();
+        let latest = directory.with_file_name("latest").display().to_string();
         let virtual_latest =
             format!("/frameworks/{framework_id}/executors/{executor_id}/runs/latest");
-        for path in [
-            directory.display().to_string(),
-            latest.display().to_string(),
-            virtual_latest,
-        ] {
-            if let Err(e) = self.files.attach(&path, directory) {
-                tracing::warn!("cannot attach sandbox {}: {e}", directory.display());
-            }
+        if let Err(e) = self
+            .files
+            .attach_all(&[&real, &latest, &virtual_latest], directory)
+        {
+            tracing::warn!("cannot attach sandbox {real}: {e}");
         }
     }
 
