@@ -119,6 +119,8 @@ pub struct Containerizer {
     /// Ids reserved by a launch in progress or a live container, so two launches of one id
     /// cannot race (and the loser's cleanup cannot touch the winner's cgroups).
     ids: Mutex<HashSet<String>>,
+    /// One slot per core for containers being started: see [`Containerizer::start_slot`].
+    start_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Containerizer {
@@ -182,7 +184,22 @@ impl Containerizer {
             isolators,
             limitations: Mutex::new(HashMap::new()),
             ids: Mutex::new(HashSet::new()),
+            start_slots: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         })
+    }
+
+    /// Waits for a slot to start a container in; hold it across [`Containerizer::launch`].
+    ///
+    /// Starts are bounded to one per core. A start holds descriptors open in the agent
+    /// (the child's stdio and its error pipe), and its child copies, then closes, the
+    /// agent's whole descriptor table: hundreds of starts at once cost time quadratic in
+    /// their number, and a blocking thread each.
+    pub async fn start_slot(
+        &self,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError> {
+        self.start_slots.clone().acquire_owned().await
     }
 
     /// Where a container sees its sandbox when `filesystem/linux` is in use (set it as
@@ -408,6 +425,21 @@ pub struct Termination {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn container_starts_are_bounded_to_one_per_core() {
+        let c = Containerizer::from_config(&ContainerizerConfig::default()).unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut held = Vec::new();
+        for _ in 0..cores {
+            held.push(c.start_slot().await.unwrap());
+        }
+        let waiting = tokio::time::timeout(Duration::from_millis(50), c.start_slot()).await;
+        assert!(waiting.is_err(), "a start got a slot beyond one per core");
+        held.pop();
+        let freed = tokio::time::timeout(Duration::from_secs(5), c.start_slot()).await;
+        assert!(freed.is_ok(), "a released slot was not handed on");
+    }
 
     /// Recovers a container whose checkpoint names `stranger` (started at `start_time`),
     /// which is not the container's process: the container counts as ended, and

@@ -597,8 +597,14 @@ async fn prepare_and_launch(
             .map_err(|e| format!("Failed to fetch URIs: {e}"))?;
     }
     let id = container_id.to_string();
+    let slot = containerizer
+        .start_slot()
+        .await
+        .map_err(|e| format!("cannot start the container: {e}"))?;
     tokio::task::spawn_blocking(move || {
-        let pid = containerizer.launch(&id, &spec, &limits)?;
+        let pid = containerizer.launch(&id, &spec, &limits);
+        drop(slot);
+        let pid = pid?;
         run.write(&id, pid, &sandbox);
         Ok(pid)
     })
