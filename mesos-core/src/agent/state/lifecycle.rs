@@ -18,10 +18,8 @@ impl AgentState {
             );
             return;
         };
-        let Some((executor_id, executor)) = framework
-            .executors
-            .iter_mut()
-            .find(|(_, e)| e.tasks.contains_key(&task_id.value))
+        let Some((executor_id, executor)) =
+            executor_of_task(&mut framework.executors, &task_id.value)
         else {
             tracing::warn!("ignoring kill of unknown task {}", task_id.value);
             return;

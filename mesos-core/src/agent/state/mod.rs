@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -135,6 +136,25 @@ pub struct Framework {
     pub executors: BTreeMap<String, Executor>,
     /// Its executors that ended.
     pub completed_executors: VecDeque<Executor>,
+}
+
+/// The executor among `executors` that holds task `task_id`, with its id. A command
+/// executor is named after its task, so that one is looked up first; other executors are
+/// searched.
+fn executor_of_task<'a>(
+    executors: &'a mut BTreeMap<String, Executor>,
+    task_id: &str,
+) -> Option<(&'a String, &'a mut Executor)> {
+    let named_after_it = executors
+        .get(task_id)
+        .is_some_and(|e| e.tasks.contains_key(task_id));
+    if named_after_it {
+        let only = (Bound::Included(task_id), Bound::Included(task_id));
+        return executors.range_mut::<str, _>(only).next();
+    }
+    executors
+        .iter_mut()
+        .find(|(_, e)| e.tasks.contains_key(task_id))
 }
 
 /// The agent's calls to the master, in order, each with the stream it belongs to.

@@ -24,11 +24,8 @@ impl AgentState {
             let checkpointing = framework.info.checkpoint.unwrap_or(false);
             // A running executor's task, checkpointed; else one of an executor that ended
             // (its run is over: nothing more is checkpointed for it).
-            let running = framework
-                .executors
-                .values_mut()
-                .find(|e| e.tasks.contains_key(&task_id))
-                .map(|e| (e, checkpointing));
+            let running = executor_of_task(&mut framework.executors, &task_id)
+                .map(|(_, e)| (e, checkpointing));
             let found = running.or_else(|| {
                 framework
                     .completed_executors
@@ -138,10 +135,8 @@ impl AgentState {
         let Some(framework) = self.frameworks.get_mut(&framework_id.value) else {
             return;
         };
-        if let Some((executor_id, executor)) = framework
-            .executors
-            .iter_mut()
-            .find(|(_, e)| e.tasks.contains_key(&task_id.value))
+        if let Some((executor_id, executor)) =
+            executor_of_task(&mut framework.executors, &task_id.value)
         {
             let executor_id = executor_id.clone();
             if from_executor {
