@@ -33,6 +33,9 @@ pub enum LinkError {
     /// The master's stream is not what the protocol says.
     #[error("the master's stream is not as expected: {0}")]
     Protocol(String),
+    /// The master's address does not make a URL.
+    #[error("invalid master URL: {0}")]
+    Url(String),
 }
 
 /// The master's event stream of one registration.
@@ -77,10 +80,11 @@ pub struct Registration {
 }
 
 /// POSTs a REGISTER to the master at `url` (its [`AGENT_PATH`]) and reads the REGISTERED
-/// event that opens the stream.
+/// event that opens the stream. A caller that posts often passes a parsed
+/// [`reqwest::Url`], so that it is not parsed again for every call.
 pub async fn register(
     client: &reqwest::Client,
-    url: &str,
+    url: impl reqwest::IntoUrl,
     register: agent_call::Register,
 ) -> Result<Registration, LinkError> {
     let call = AgentCall {
@@ -122,7 +126,7 @@ pub async fn register(
 /// POSTs `call` on the registration `stream_id` to the master at `url`.
 pub async fn post(
     client: &reqwest::Client,
-    url: &str,
+    url: impl reqwest::IntoUrl,
     stream_id: &str,
     call: &AgentCall,
 ) -> Result<(), LinkError> {

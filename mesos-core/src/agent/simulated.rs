@@ -101,7 +101,7 @@ impl Drop for SimulatedAgent {
 struct Caller {
     client: reqwest::Client,
     limit: Option<Arc<tokio::sync::Semaphore>>,
-    url: String,
+    url: reqwest::Url,
     agent_id: String,
     shared: Arc<Mutex<Shared>>,
 }
@@ -113,7 +113,7 @@ impl Caller {
             Some(limit) => limit.clone().acquire_owned().await.ok(),
             None => None,
         };
-        let _ = master_link::post(&self.client, &self.url, &stream_id, &call).await;
+        let _ = master_link::post(&self.client, self.url.clone(), &stream_id, &call).await;
     }
 
     fn call(&self, kind: agent_call::Type) -> AgentCall {
@@ -202,6 +202,7 @@ impl SimulatedAgent {
         options: SimulatedAgentOptions,
     ) -> Result<SimulatedAgent, LinkError> {
         let url = format!("http://{master}{}", master_link::AGENT_PATH);
+        let url = reqwest::Url::parse(&url).map_err(|e| LinkError::Url(format!("{url}: {e}")))?;
         let info = AgentInfo {
             hostname: options.hostname.clone(),
             resources: options.resources.clone(),
@@ -209,7 +210,7 @@ impl SimulatedAgent {
         };
         let registration = master_link::register(
             &client,
-            &url,
+            url.clone(),
             agent_call::Register {
                 agent_info: info,
                 version: Some(crate::MESOS_WIRE_VERSION.to_string()),
@@ -322,7 +323,7 @@ async fn run(
                     ..Default::default()
                 }
             };
-            match master_link::register(&caller.client, &caller.url, again).await {
+            match master_link::register(&caller.client, caller.url.clone(), again).await {
                 Ok(r) => break r,
                 Err(LinkError::Refused { status: 403, .. }) => {
                     retrier.abort();
