@@ -590,6 +590,24 @@ impl RunCheckpoint {
     }
 }
 
+/// Creates `sandbox` and, when the container runs as `user`, gives it to that user; the
+/// user's uid and gid. Blocking: the user is looked up through NSS, which may ask a
+/// directory service.
+fn make_sandbox(
+    sandbox: &std::path::Path,
+    user: Option<&str>,
+) -> Result<Option<(u32, u32)>, String> {
+    std::fs::create_dir_all(sandbox)
+        .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let ids = launch::resolve_user(user)?;
+    std::os::unix::fs::chown(sandbox, Some(ids.0), Some(ids.1))
+        .map_err(|e| format!("cannot give sandbox {} to {user}: {e}", sandbox.display()))?;
+    Ok(Some(ids))
+}
+
 /// Makes the sandbox (owned by `user`), fetches the URIs into it, launches the container
 /// and checkpoints it; the pid or why it failed.
 async fn prepare_and_launch(
@@ -602,15 +620,12 @@ async fn prepare_and_launch(
     run: RunCheckpoint,
 ) -> Result<i32, String> {
     let sandbox = spec.sandbox.clone();
-    tokio::fs::create_dir_all(&sandbox)
-        .await
-        .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
-    if let Some(user) = &user {
-        let ids = launch::resolve_user(user)?;
-        std::os::unix::fs::chown(&sandbox, Some(ids.0), Some(ids.1))
-            .map_err(|e| format!("cannot give sandbox {} to {user}: {e}", sandbox.display()))?;
-        spec.user = Some(ids);
-    }
+    spec.user = {
+        let sandbox = sandbox.clone();
+        tokio::task::spawn_blocking(move || make_sandbox(&sandbox, user.as_deref()))
+            .await
+            .map_err(|e| format!("preparing the sandbox failed: {e}"))??
+    };
     if !uris.is_empty() {
         super::fetcher::fetch(&uris, &sandbox, Default::default())
             .await
@@ -631,4 +646,40 @@ async fn prepare_and_launch(
     .await
     .map_err(|e| format!("launch task failed: {e}"))?
     .map_err(|e: super::containerizer::ContainerizerError| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_sandbox_is_made_and_given_to_the_tasks_user() {
+        if !nix::unistd::Uid::effective().is_root() {
+            println!("SKIPPED: giving a directory to another user needs root");
+            return;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let sandbox = work.path().join("runs").join("c1");
+        let ids = make_sandbox(&sandbox, Some("nobody")).unwrap();
+        let expected = launch::resolve_user("nobody").unwrap();
+        assert_eq!(ids, Some(expected));
+        let meta = std::fs::metadata(&sandbox).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), expected);
+    }
+
+    #[test]
+    fn a_sandbox_without_a_user_keeps_the_agents_owner() {
+        let work = tempfile::tempdir().unwrap();
+        let sandbox = work.path().join("c2");
+        assert_eq!(make_sandbox(&sandbox, None).unwrap(), None);
+        assert!(sandbox.is_dir());
+    }
+
+    #[test]
+    fn an_unknown_user_is_an_error_naming_it() {
+        let work = tempfile::tempdir().unwrap();
+        let error = make_sandbox(&work.path().join("c3"), Some("no-such-user-here")).unwrap_err();
+        assert!(error.contains("no-such-user-here"), "{error}");
+    }
 }
