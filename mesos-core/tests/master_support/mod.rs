@@ -48,8 +48,10 @@ pub struct TestScheduler {
     /// The SUBSCRIBED event.
     pub subscribed: Value,
     events: mpsc::UnboundedReceiver<Value>,
-    /// Events read while looking for another type, oldest first.
-    backlog: std::collections::VecDeque<Value>,
+    /// Events read while looking for another type, by type, oldest first. Keyed so that
+    /// finding the next event of a type does not scan the others (a long run queues
+    /// thousands of OFFERS while it waits for UPDATEs).
+    backlog: std::collections::HashMap<String, std::collections::VecDeque<Value>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -134,10 +136,21 @@ impl TestScheduler {
         }
     }
 
+    /// The oldest kept event of `kind`.
+    fn from_backlog(&mut self, kind: &str) -> Option<Value> {
+        self.backlog.get_mut(kind)?.pop_front()
+    }
+
+    /// Keeps `event` for a later call that asks for its type.
+    fn keep(&mut self, event: Value) {
+        let kind = event["type"].as_str().unwrap_or_default().to_string();
+        self.backlog.entry(kind).or_default().push_back(event);
+    }
+
     /// The next event of `kind`; other events (but HEARTBEATs) are kept for later.
     pub async fn next(&mut self, kind: &str) -> Value {
-        if let Some(i) = self.backlog.iter().position(|e| e["type"] == kind) {
-            return self.backlog.remove(i).expect("index in range");
+        if let Some(event) = self.from_backlog(kind) {
+            return event;
         }
         let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
         loop {
@@ -149,22 +162,22 @@ impl TestScheduler {
                 return event;
             }
             if event["type"] != "HEARTBEAT" {
-                self.backlog.push_back(event);
+                self.keep(event);
             }
         }
     }
 
     /// The next event of `kind` if one comes within `wait`; other events are kept.
     pub async fn next_within(&mut self, kind: &str, wait: Duration) -> Option<Value> {
-        if let Some(i) = self.backlog.iter().position(|e| e["type"] == kind) {
-            return self.backlog.remove(i);
+        if let Some(event) = self.from_backlog(kind) {
+            return Some(event);
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
                 Ok(Some(event)) if event["type"] == kind => return Some(event),
                 Ok(Some(event)) if event["type"] == "HEARTBEAT" => continue,
-                Ok(Some(event)) => self.backlog.push_back(event),
+                Ok(Some(event)) => self.keep(event),
                 Ok(None) | Err(_) => return None,
             }
         }
