@@ -34,7 +34,7 @@ pub(super) async fn run(
     client: reqwest::Client,
     detector: Arc<dyn MasterDetector>,
     backoff_factor: Duration,
-    current: watch::Sender<String>,
+    current: watch::Sender<Option<reqwest::Url>>,
 ) {
     let initial = backoff_factor.max(Duration::from_millis(10));
     let mut backoff = initial;
@@ -50,10 +50,15 @@ pub(super) async fn run(
                 return;
             }
         };
-        let url = agent_url(&endpoint);
-        match master_link::register(&client, &url, register).await {
-            Ok(registration) => {
-                current.send_replace(url.clone());
+        let registration = match reqwest::Url::parse(&agent_url(&endpoint)) {
+            Ok(url) => master_link::register(&client, url.clone(), register)
+                .await
+                .map(|registration| (url, registration)),
+            Err(e) => Err(LinkError::Url(format!("{endpoint}: {e}"))),
+        };
+        match registration {
+            Ok((url, registration)) => {
+                current.send_replace(Some(url.clone()));
                 backoff = initial;
                 let stream_id = registration.stream_id;
                 let registered = registration.registered;
@@ -77,7 +82,7 @@ pub(super) async fn run(
                 return;
             }
             Err(e) => {
-                tracing::debug!("registration with {url} failed: {e}");
+                tracing::debug!("registration with the master at {endpoint} failed: {e}");
                 failed = Some(endpoint);
             }
         }
@@ -104,12 +109,14 @@ fn rand_fraction() -> f64 {
     ])) / 65536.0
 }
 
-/// Posts the agent's calls to the master (the one `current` names) one after the other,
-/// in the order they were made. Status updates that are ready together go in one call
-/// (see [`master_link::coalesce_status_updates`]).
+/// Posts the agent's calls to the master (the one `current` names, parsed once per
+/// registration) one after the other, in the order they were made. Status updates that
+/// are ready together go in one call (see [`master_link::coalesce_status_updates`]).
+/// Calls made before the first registration are dropped: what must reach the master
+/// (status updates) is retried by its manager.
 pub(super) async fn send_calls(
     client: reqwest::Client,
-    current: watch::Receiver<String>,
+    current: watch::Receiver<Option<reqwest::Url>>,
     mut calls: mpsc::UnboundedReceiver<(String, AgentCall)>,
 ) {
     while let Some(first) = calls.recv().await {
@@ -118,10 +125,13 @@ pub(super) async fn send_calls(
             ready.push(next);
         }
         for (stream_id, call) in master_link::coalesce_status_updates(ready) {
-            let url = current.borrow().clone();
+            let Some(url) = current.borrow().clone() else {
+                tracing::debug!("not registered with a master: a call is dropped");
+                continue;
+            };
             let sent = tokio::time::timeout(
                 CALL_TIMEOUT,
-                master_link::post(&client, &url, &stream_id, &call),
+                master_link::post(&client, url, &stream_id, &call),
             )
             .await;
             match sent {

@@ -206,7 +206,7 @@ impl Agent {
         let detector =
             crate::scheduler::master_detector(&options.master, options.zk_session_timeout)
                 .map_err(|e| AgentError::Master(e.to_string()))?;
-        let (current, current_url) = tokio::sync::watch::channel(String::new());
+        let (current, current_url) = tokio::sync::watch::channel(None);
         let (handle, commands) = AgentHandle::new();
         let files = files::Files::new();
         let (outbox, calls) = mpsc::unbounded_channel();
