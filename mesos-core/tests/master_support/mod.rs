@@ -137,7 +137,7 @@ impl TestScheduler {
     }
 
     /// The oldest kept event of `kind`.
-    fn from_backlog(&mut self, kind: &str) -> Option<Value> {
+    fn take_kept(&mut self, kind: &str) -> Option<Value> {
         self.backlog.get_mut(kind)?.pop_front()
     }
 
@@ -149,7 +149,7 @@ impl TestScheduler {
 
     /// The next event of `kind`; other events (but HEARTBEATs) are kept for later.
     pub async fn next(&mut self, kind: &str) -> Value {
-        if let Some(event) = self.from_backlog(kind) {
+        if let Some(event) = self.take_kept(kind) {
             return event;
         }
         let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
@@ -169,7 +169,7 @@ impl TestScheduler {
 
     /// The next event of `kind` if one comes within `wait`; other events are kept.
     pub async fn next_within(&mut self, kind: &str, wait: Duration) -> Option<Value> {
-        if let Some(event) = self.from_backlog(kind) {
+        if let Some(event) = self.take_kept(kind) {
             return Some(event);
         }
         let deadline = tokio::time::Instant::now() + wait;
