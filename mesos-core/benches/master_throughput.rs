@@ -67,12 +67,26 @@ struct Progress {
     offers: AtomicU64,
 }
 
+/// The frameworks' client for their calls: hyper's pooled HTTP/1.1 client, without
+/// reqwest's layers (its redirect policy and its response each parse the URL again).
+type CallClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+fn call_client() -> CallClient {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector)
+}
+
 struct Framework {
-    client: reqwest::Client,
+    client: CallClient,
     /// Bounds calls in flight (and sockets) across frameworks.
     limit: Arc<tokio::sync::Semaphore>,
     /// Parsed once: parsing it for every call was 6% of this process' CPU.
-    url: reqwest::Url,
+    url: axum::http::Uri,
     stream_id: String,
     id: FrameworkId,
     role: String,
@@ -89,14 +103,12 @@ impl Framework {
         let body = call.encode_to_vec();
         tokio::spawn(async move {
             let _permit = framework.limit.acquire().await.expect("semaphore open");
-            let request = framework
-                .client
-                .post(framework.url.clone())
+            let request = axum::http::Request::post(framework.url.clone())
                 .header("content-type", "application/x-protobuf")
                 .header("mesos-stream-id", &framework.stream_id)
-                .body(body)
-                .send();
-            let response = Box::pin(request).await;
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .expect("a valid request");
+            let response = Box::pin(framework.client.request(request)).await;
             done(matches!(response, Ok(r) if r.status() == 202));
         });
     }
@@ -200,7 +212,7 @@ async fn subscribe(
         .unwrap()
         .to_string();
     let framework = Framework {
-        client,
+        client: call_client(),
         limit,
         url: url.parse().expect("a URL"),
         stream_id,
