@@ -74,6 +74,7 @@ type CallClient = hyper_util::client::legacy::Client<
     http_body_util::Full<bytes::Bytes>,
 >;
 
+/// A client for one framework's calls, with `TCP_NODELAY` as reqwest sets it.
 fn call_client() -> CallClient {
     let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
     connector.set_nodelay(true);
