@@ -128,17 +128,24 @@ fn process_cpu_ms(pid: u32) -> f64 {
 }
 
 /// CPU time used so far by every process in a container of the bench's cgroups, in
-/// milliseconds (`None` when the cgroups do not account CPU).
+/// milliseconds (`None` when the cgroups do not account CPU). Before the agent's first
+/// container on a fresh host the bench's cgroup does not exist yet: nothing used.
 fn containers_cpu_ms(cgroups: &Cgroups) -> Option<f64> {
+    let controller = match cgroups.version() {
+        CgroupsVersion::V1 => Controller::Cpuacct,
+        CgroupsVersion::V2 => Controller::Cpu,
+    };
+    let root = cgroups.root_cgroup(controller).ok()?;
+    if !root.exists() {
+        return Some(0.0);
+    }
     match cgroups.version() {
-        CgroupsVersion::V1 => cgroups
-            .root_cgroup(Controller::Cpuacct)
-            .and_then(|root| root.read_u64("cpuacct.usage"))
+        CgroupsVersion::V1 => root
+            .read_u64("cpuacct.usage")
             .ok()
             .map(|ns| ns as f64 / 1e6),
-        CgroupsVersion::V2 => cgroups
-            .root_cgroup(Controller::Cpu)
-            .and_then(|root| root.read_keyed("cpu.stat"))
+        CgroupsVersion::V2 => root
+            .read_keyed("cpu.stat")
             .ok()?
             .get("usage_usec")
             .map(|us| *us as f64 / 1e3),
