@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use agent_support::{accept, command_task, kill_call, master};
 use master_support::{framework_info, scalars, TestScheduler};
-use mesos_core::agent::containerizer::cgroups::{Cgroups, CgroupsVersion, Controller};
+use mesos_core::agent::containerizer::cgroups::{Cgroup, Cgroups, CgroupsVersion, Controller};
 use mesos_core::agent::containerizer::procfs;
 use serde_json::Value;
 
@@ -131,25 +131,22 @@ fn process_cpu_ms(pid: u32) -> f64 {
 /// milliseconds (`None` when the cgroups do not account CPU). Before the agent's first
 /// container on a fresh host the bench's cgroup does not exist yet: nothing used.
 fn containers_cpu_ms(cgroups: &Cgroups) -> Option<f64> {
-    let controller = match cgroups.version() {
-        CgroupsVersion::V1 => Controller::Cpuacct,
-        CgroupsVersion::V2 => Controller::Cpu,
+    type Usage = fn(&Cgroup) -> Option<f64>;
+    let (controller, usage): (Controller, Usage) = match cgroups.version() {
+        CgroupsVersion::V1 => (Controller::Cpuacct, |root| {
+            let ns = root.read_u64("cpuacct.usage").ok()?;
+            Some(ns as f64 / 1e6)
+        }),
+        CgroupsVersion::V2 => (Controller::Cpu, |root| {
+            let us = *root.read_keyed("cpu.stat").ok()?.get("usage_usec")?;
+            Some(us as f64 / 1e3)
+        }),
     };
     let root = cgroups.root_cgroup(controller).ok()?;
     if !root.exists() {
         return Some(0.0);
     }
-    match cgroups.version() {
-        CgroupsVersion::V1 => root
-            .read_u64("cpuacct.usage")
-            .ok()
-            .map(|ns| ns as f64 / 1e6),
-        CgroupsVersion::V2 => root
-            .read_keyed("cpu.stat")
-            .ok()?
-            .get("usage_usec")
-            .map(|us| *us as f64 / 1e3),
-    }
+    usage(&root)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
