@@ -229,15 +229,26 @@ fn bad_agent_resources_fail_before_serving() {
     assert!(output.stdout.is_empty(), "nothing was served");
 }
 
+/// The first of `count` consecutive ports free on 127.0.0.1, below the kernel's ephemeral
+/// range (32768 and up by default): a port the kernel hands out for a concurrent test's
+/// connection or port-0 listener, as the one after an ephemeral port can be, is never one
+/// of them.
+fn consecutive_free_ports(count: u16) -> u16 {
+    (20_000..32_000)
+        .step_by(usize::from(count))
+        .find(|&first| {
+            (first..first + count)
+                .all(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        })
+        .expect("consecutive free ports below the ephemeral range")
+}
+
 /// The library type on its own: agents on consecutive ports, all registered, and the
 /// temporary directory gone after stop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_cluster_registers_its_agents_and_stop_removes_its_directory() {
     use mesos_core::local::{LocalCluster, LocalOptions};
-    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let free_port = consecutive_free_ports(3);
     let cluster = LocalCluster::start(LocalOptions {
         num_agents: 3,
         agent_port: free_port,
