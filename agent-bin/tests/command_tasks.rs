@@ -390,3 +390,44 @@ async fn task_groups_run_under_the_default_executor_and_fail_together() {
     );
     cluster.stop().await;
 }
+
+/// With `--http_executor_domain_sockets` the executor reaches the agent through the Unix
+/// socket alone: the TCP endpoint it is told (`MESOS_AGENT_ENDPOINT`) is a dead port here,
+/// so the task runs and finishes only if the executor subscribed and sent its updates over
+/// the socket. Stopping the agent removes the socket file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executors_reach_the_agent_through_its_domain_socket() {
+    let run = tempfile::tempdir().unwrap();
+    let socket = run.path().join("agent.sock");
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cluster = TestCluster::start(RESOURCES, |o| {
+        o.command_executor = executor_binary();
+        o.executor_domain_socket = Some(socket.clone());
+        o.advertise = Some(dead_port);
+    })
+    .await;
+    assert!(socket.exists(), "no socket at {}", socket.display());
+    let mut scheduler = cluster.scheduler(framework_info("uds", "*", &[])).await;
+    let offer = scheduler.offer().await;
+    let command = "echo \"endpoint=$MESOS_AGENT_ENDPOINT socket=$MESOS_DOMAIN_SOCKET\"";
+    let (code, body) = scheduler
+        .call(accept(&offer, vec![task(&offer, "over-uds", command)]))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let (states, last) = run_to_end(&mut scheduler, "over-uds").await;
+    assert_eq!(
+        states,
+        ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"],
+        "{last}"
+    );
+    let agent_id = offer["agent_id"]["value"].as_str().unwrap();
+    let sandbox = cluster.sandbox(agent_id, &scheduler.framework_id, "over-uds");
+    let stdout = std::fs::read_to_string(sandbox.join("stdout")).unwrap();
+    let expected = format!("endpoint={dead_port} socket={}", socket.display());
+    assert!(stdout.contains(&expected), "{stdout}");
+    cluster.stop().await;
+    assert!(!socket.exists(), "{} outlived the agent", socket.display());
+}

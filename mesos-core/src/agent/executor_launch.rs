@@ -27,6 +27,8 @@ pub const COMMAND_EXECUTOR_MEM_MB: f64 = 32.0;
 pub struct ExecutorContext<'a> {
     /// Where executors reach the agent's HTTP API.
     pub agent_endpoint: SocketAddr,
+    /// The Unix socket of the agent's executor API (`--http_executor_domain_sockets`).
+    pub domain_socket: Option<&'a Path>,
     /// The agent's id.
     pub agent_id: &'a str,
     /// The run's sandbox.
@@ -106,6 +108,7 @@ pub fn executor_environment(
         recovery_timeout: context.recovery_timeout.into(),
         subscription_backoff_max: SUBSCRIPTION_BACKOFF_MAX.into(),
         shutdown_grace_period: context.shutdown_grace_period.into(),
+        domain_socket: context.domain_socket.map(Path::to_path_buf),
     };
     let mut env: Vec<(String, String)> = vec![
         (
@@ -324,6 +327,7 @@ mod tests {
         };
         let context = ExecutorContext {
             agent_endpoint: "127.0.0.1:5051".parse().unwrap(),
+            domain_socket: None,
             agent_id: "S0",
             sandbox: Path::new("/w/s"),
             sandbox_mount: None,
@@ -341,6 +345,18 @@ mod tests {
         assert_eq!(get("MESOS_SANDBOX"), Some("/w/s"));
         assert_eq!(get("MESOS_ALLOCATION_ROLE"), Some("web"));
         assert_eq!(get("PATH"), Some("/opt/bin"));
+        assert_eq!(get("MESOS_DOMAIN_SOCKET"), None);
+        let socket = ExecutorContext {
+            domain_socket: Some(Path::new("/run/mesos/agent.sock")),
+            ..context
+        };
+        let env = executor_environment(&executor, &framework(), &socket);
+        assert_eq!(
+            env.iter()
+                .find(|(n, _)| n == "MESOS_DOMAIN_SOCKET")
+                .map(|(_, v)| v.as_str()),
+            Some("/run/mesos/agent.sock")
+        );
         executor.command.as_mut().unwrap().shell = Some(true);
         assert_eq!(
             executor_argv(executor.command.as_ref().unwrap()),

@@ -58,6 +58,15 @@ pub struct AgentFlags {
     /// `--domain`: the agent's fault domain as `DomainInfo` JSON (read from the file named
     /// `file:///path`), checked.
     pub domain: Option<String>,
+    /// `--runtime_dir`: the agent's runtime files, which do not outlive a reboot
+    /// (`/var/run/mesos`); here, the default place of the executors' domain socket.
+    pub runtime_dir: PathBuf,
+    /// `--http_executor_domain_sockets`: whether executors reach the agent through a Unix
+    /// domain socket rather than TCP (false).
+    pub http_executor_domain_sockets: bool,
+    /// `--domain_socket_location`: the executors' domain socket; `<runtime_dir>/agent.sock`
+    /// when unset.
+    pub domain_socket_location: Option<PathBuf>,
     /// `--isolation`: the isolators, comma-separated (`posix/cpu,posix/mem`).
     pub isolation: String,
     /// `--launcher`: `linux` or `posix`; `linux` by default when running as root.
@@ -172,6 +181,22 @@ struct RawFlags {
     /// from a file.
     #[arg(long)]
     domain: Option<String>,
+
+    /// Directory of the agent's runtime files, which need not survive a reboot: the
+    /// executors' domain socket by default.
+    #[arg(long, default_value = "/var/run/mesos")]
+    runtime_dir: PathBuf,
+
+    /// Let executors call the agent through a Unix domain socket (given to them as
+    /// MESOS_DOMAIN_SOCKET) instead of TCP; the agent serves TCP as well.
+    #[arg(long, action = ArgAction::Set, num_args = 0..=1, require_equals = true,
+          default_value_t = false, default_missing_value = "true")]
+    http_executor_domain_sockets: bool,
+
+    /// Absolute path of the executors' domain socket, shorter than 108 bytes;
+    /// <runtime_dir>/agent.sock by default. Used with --http_executor_domain_sockets.
+    #[arg(long)]
+    domain_socket_location: Option<PathBuf>,
 
     /// Isolators, comma-separated: cgroups/cpu, cgroups/mem, cgroups/pids, posix/cpu,
     /// posix/mem, namespaces/pid.
@@ -352,6 +377,40 @@ fn program_dir() -> Result<PathBuf, FlagsError> {
         })
 }
 
+/// The executors' domain socket: `--domain_socket_location`, else `agent.sock` in
+/// `--runtime_dir`.
+fn domain_socket(runtime_dir: &Path, location: Option<&Path>) -> PathBuf {
+    location.map_or_else(|| runtime_dir.join("agent.sock"), Path::to_path_buf)
+}
+
+/// The longest path a Unix domain socket's address holds (`sun_path` less its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// A domain socket path executors in any working directory can use: absolute, not one
+/// systemd passes (`systemd:<name>`, not supported), short enough for a socket address.
+fn check_domain_socket(path: &Path) -> Result<(), FlagsError> {
+    let shown = path.display();
+    if path.as_os_str().as_encoded_bytes().starts_with(b"systemd:") {
+        return Err(FlagsError::Invalid(format!(
+            "--domain_socket_location: '{shown}': sockets passed by systemd are not supported; \
+             give a path"
+        )));
+    }
+    if !path.is_absolute() {
+        return Err(FlagsError::Invalid(format!(
+            "--domain_socket_location: '{shown}' is not an absolute path"
+        )));
+    }
+    let length = path.as_os_str().len();
+    if length > MAX_SOCKET_PATH {
+        return Err(FlagsError::Invalid(format!(
+            "--domain_socket_location: '{shown}' is {length} bytes long; a domain socket's \
+             path must be at most {MAX_SOCKET_PATH}"
+        )));
+    }
+    Ok(())
+}
+
 /// A flag's value, or the contents of the file it names as `file:///path`, as Mesos
 /// loads flags.
 fn fetch(name: &str, value: Option<String>) -> Result<Option<String>, FlagsError> {
@@ -420,6 +479,12 @@ impl AgentFlags {
             Some(dir) => dir,
             None => program_dir()?,
         };
+        if raw.http_executor_domain_sockets {
+            check_domain_socket(&domain_socket(
+                &raw.runtime_dir,
+                raw.domain_socket_location.as_deref(),
+            ))?;
+        }
         Ok(AgentFlags {
             master,
             ip: raw.ip,
@@ -432,6 +497,9 @@ impl AgentFlags {
             resources,
             attributes,
             domain,
+            runtime_dir: raw.runtime_dir,
+            http_executor_domain_sockets: raw.http_executor_domain_sockets,
+            domain_socket_location: raw.domain_socket_location,
             isolation: raw.isolation,
             launcher: raw.launcher.unwrap_or_else(default_launcher),
             cgroups_root: raw.cgroups_root,
@@ -493,6 +561,9 @@ impl AgentFlags {
             resources: resources.to_protos(),
             attributes: attributes.into_protos(),
             domain,
+            executor_domain_socket: self
+                .http_executor_domain_sockets
+                .then(|| domain_socket(&self.runtime_dir, self.domain_socket_location.as_deref())),
             containerizer: ContainerizerConfig {
                 isolation: self.isolation.clone(),
                 launcher: self.launcher,
@@ -548,12 +619,23 @@ impl AgentFlags {
             ("resources", self.resources.clone()),
             ("attributes", self.attributes.clone()),
             ("domain", self.domain.clone()),
+            (
+                "domain_socket_location",
+                self.domain_socket_location
+                    .as_ref()
+                    .map(|path| path.display().to_string()),
+            ),
         ];
         let always = [
             ("master", self.master.clone()),
             ("port", self.port.to_string()),
             ("hostname_lookup", self.hostname_lookup.to_string()),
             ("work_dir", self.work_dir.display().to_string()),
+            ("runtime_dir", self.runtime_dir.display().to_string()),
+            (
+                "http_executor_domain_sockets",
+                self.http_executor_domain_sockets.to_string(),
+            ),
             ("isolation", self.isolation.clone()),
             ("launcher", launcher_name(self.launcher).to_string()),
             ("cgroups_root", self.cgroups_root.clone()),
@@ -824,6 +906,51 @@ mod tests {
             missing.display()
         )]));
         assert!(message.contains("--attributes"), "{message}");
+    }
+
+    #[test]
+    fn executor_domain_socket_is_off_by_default_and_checked_when_on() {
+        let flags = parse(&[]).unwrap();
+        assert!(!flags.http_executor_domain_sockets);
+        assert_eq!(flags.runtime_dir, PathBuf::from("/var/run/mesos"));
+        let options = flags.to_options_measured(|| Ok(HOST)).unwrap();
+        assert_eq!(options.executor_domain_socket, None);
+        assert_eq!(options.flags["http_executor_domain_sockets"], "false");
+        assert!(!options.flags.contains_key("domain_socket_location"));
+
+        let on = |extra: &[&str]| {
+            let mut args = vec!["--http_executor_domain_sockets"];
+            args.extend_from_slice(extra);
+            parse(&args)
+        };
+        let options = on(&["--runtime_dir=/run/m"])
+            .unwrap()
+            .to_options_measured(|| Ok(HOST))
+            .unwrap();
+        assert_eq!(
+            options.executor_domain_socket,
+            Some(PathBuf::from("/run/m/agent.sock"))
+        );
+        let flags = on(&["--domain_socket_location=/run/a.sock"]).unwrap();
+        assert_eq!(flags.to_map()["domain_socket_location"], "/run/a.sock");
+        let options = flags.to_options_measured(|| Ok(HOST)).unwrap();
+        assert_eq!(
+            options.executor_domain_socket,
+            Some(PathBuf::from("/run/a.sock"))
+        );
+
+        let long = format!("--domain_socket_location=/{}", "s".repeat(120));
+        for (bad, reason) in [
+            ("--domain_socket_location=agent.sock", "absolute"),
+            ("--domain_socket_location=systemd:agent", "systemd"),
+            (long.as_str(), "at most 107"),
+        ] {
+            let message = invalid(on(&[bad]));
+            assert!(message.contains("--domain_socket_location"), "{message}");
+            assert!(message.contains(reason), "{bad}: {message}");
+        }
+        // Without the switch the location is not used, so it is not checked (as Mesos).
+        assert!(parse(&["--domain_socket_location=agent.sock"]).is_ok());
     }
 
     #[test]

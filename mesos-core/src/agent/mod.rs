@@ -3,7 +3,7 @@
 //! [`Agent`] registers with the master over the internal protocol ([`master_link`],
 //! [`master_session`]), launches executors in containers ([`containerizer`], with the
 //! launch described by [`executor_launch`]), serves them the v1 executor API
-//! ([`executor_api`]) and relays their status updates through the status update manager
+//! ([`executor_api`], over TCP and, if asked, [`executor_socket`]) and relays their status updates through the status update manager
 //! ([`status_update`]). Its state is owned by one task ([`runtime`], [`state`]).
 //!
 //! * [`flags`]: the `mesos-agent` flags; [`host`]: the resources this host offers.
@@ -18,6 +18,7 @@ mod cleanup;
 pub mod containerizer;
 mod executor_api;
 pub mod executor_launch;
+pub mod executor_socket;
 mod exit_watch;
 pub mod fetcher;
 pub mod files;
@@ -73,6 +74,9 @@ pub enum AgentError {
     /// The HTTP server could not start.
     #[error(transparent)]
     Server(#[from] ServerError),
+    /// The executors' domain socket could not be made.
+    #[error(transparent)]
+    ExecutorSocket(#[from] executor_socket::ExecutorSocketError),
     /// The checkpoints of the previous run could not be read.
     #[error(
         "cannot recover the agent's checkpoints (remove {}/meta to start afresh): {source}",
@@ -118,11 +122,15 @@ pub struct Agent {
     owner: JoinHandle<AgentState>,
     session: JoinHandle<()>,
     sender: JoinHandle<()>,
+    executor_socket: Option<executor_socket::ExecutorSocket>,
     grace: Duration,
 }
 
 /// How long [`Agent::stop`] waits for executors on top of their shutdown grace period.
 const STOP_SLACK: Duration = Duration::from_secs(15);
+
+/// How long [`Agent::stop`] waits for open requests once the executors are gone.
+const SERVER_GRACE: Duration = Duration::from_secs(5);
 
 impl Agent {
     /// Starts an agent: binds its HTTP server, builds its containerizer and begins
@@ -206,6 +214,11 @@ impl Agent {
         let detector =
             crate::scheduler::master_detector(&options.master, options.zk_session_timeout)
                 .map_err(|e| AgentError::Master(e.to_string()))?;
+        // Made last of what can fail, so that a failed start leaves no socket file.
+        let socket = match &options.executor_domain_socket {
+            Some(path) => Some((path.clone(), executor_socket::bind(path)?)),
+            None => None,
+        };
         let (current, current_url) = tokio::sync::watch::channel(None);
         let (handle, commands) = AgentHandle::new();
         let files = files::Files::new();
@@ -243,6 +256,10 @@ impl Agent {
             files,
         };
         let server = HttpServer::serve(listener, routes(api, flags))?;
+        let executor_socket = socket.map(|(path, listener)| {
+            let router = executor_api::routes(handle.clone());
+            executor_socket::ExecutorSocket::serve(path, listener, &server, router)
+        });
         Ok(Agent {
             server,
             handle,
@@ -250,6 +267,7 @@ impl Agent {
             owner,
             session,
             sender,
+            executor_socket,
             grace,
         })
     }
@@ -307,7 +325,10 @@ impl Agent {
         let _ = self.stop.send(());
         let _ = self.owner.await;
         self.sender.abort();
-        let _ = self.server.shutdown(Duration::from_secs(5)).await;
+        let _ = self.server.shutdown(SERVER_GRACE).await;
+        if let Some(socket) = self.executor_socket {
+            socket.close(SERVER_GRACE).await;
+        }
     }
 }
 

@@ -41,6 +41,10 @@ pub struct AgentOptions {
     pub attributes: Vec<Attribute>,
     /// `--domain`: the agent's fault domain.
     pub domain: Option<DomainInfo>,
+    /// The Unix socket the agent also serves its executor API on, named to executors as
+    /// `MESOS_DOMAIN_SOCKET` (`--http_executor_domain_sockets`, `--domain_socket_location`);
+    /// `None` (Mesos' default) leaves executors on TCP only.
+    pub executor_domain_socket: Option<PathBuf>,
     /// `--isolation`, `--launcher`, `--cgroups_root`, `--cgroups_enable_cfs`.
     pub containerizer: ContainerizerConfig,
     /// The program run as the command executor for tasks without an ExecutorInfo

@@ -1,9 +1,11 @@
 //! The HTTP side of the v1 executor API, seen from the executor: `POST
-//! http://<agent>/api/v1/executor` in protobuf. SUBSCRIBE answers 200 with a RecordIO stream
+//! http://<agent>/api/v1/executor` in protobuf, over TCP or the agent's Unix domain socket. SUBSCRIBE answers 200 with a RecordIO stream
 //! of [`Event`]s; UPDATE and MESSAGE answer 202.
 //!
 //! This module makes single requests and reads one stream; staying subscribed across agent
 //! restarts is [`super::connection`]'s job.
+
+use std::path::Path;
 
 use prost::Message;
 
@@ -59,14 +61,22 @@ pub struct ExecutorClient {
 
 impl ExecutorClient {
     /// A client for the executor `executor_id` of `framework_id`, talking to the agent at
-    /// `agent_endpoint` (`host:port`).
+    /// `agent_endpoint` (`host:port`), or through the Unix socket `domain_socket` when one
+    /// is given (the endpoint then only names the agent in the requests).
     pub fn new(
         agent_endpoint: &str,
+        domain_socket: Option<&Path>,
         framework_id: FrameworkId,
         executor_id: ExecutorId,
     ) -> ExecutorClient {
+        let http = match domain_socket {
+            Some(socket) => reqwest::Client::builder().unix_socket(socket),
+            None => reqwest::Client::builder(),
+        };
         ExecutorClient {
-            http: reqwest::Client::new(),
+            // Building fails only when the TLS backend cannot start. The default client
+            // then calls over TCP, which the agent serves as well.
+            http: http.build().unwrap_or_default(),
             url: format!("http://{agent_endpoint}/api/v1/executor"),
             framework_id,
             executor_id,

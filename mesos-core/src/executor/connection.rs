@@ -178,6 +178,7 @@ impl ExecutorConnection {
     ) -> Result<ExecutorConnection, ConnectionError> {
         let client = ExecutorClient::new(
             &env.agent_endpoint,
+            env.domain_socket.as_deref(),
             env.framework_id.clone(),
             env.executor_id.clone(),
         );
@@ -402,6 +403,7 @@ mod tests {
             .port();
         let client = ExecutorClient::new(
             &format!("127.0.0.1:{port}"),
+            None,
             Default::default(),
             Default::default(),
         );

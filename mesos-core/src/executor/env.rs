@@ -28,6 +28,10 @@ pub const RECOVERY_TIMEOUT: &str = "MESOS_RECOVERY_TIMEOUT";
 pub const SUBSCRIPTION_BACKOFF_MAX: &str = "MESOS_SUBSCRIPTION_BACKOFF_MAX";
 /// How long the agent gives the executor to shut down before killing it.
 pub const EXECUTOR_SHUTDOWN_GRACE_PERIOD: &str = "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD";
+/// The Unix domain socket of the agent's executor API, set when the agent runs with
+/// `--http_executor_domain_sockets`; the executor then calls the agent through it rather
+/// than through `MESOS_AGENT_ENDPOINT`.
+pub const DOMAIN_SOCKET: &str = "MESOS_DOMAIN_SOCKET";
 
 /// Mesos' default recovery timeout (the agent's `--recovery_timeout`).
 pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -79,6 +83,9 @@ pub struct ExecutorEnvironment {
     pub subscription_backoff_max: Duration,
     /// How long the agent waits for the executor to end after a SHUTDOWN.
     pub shutdown_grace_period: Duration,
+    /// The agent's executor API socket (`MESOS_DOMAIN_SOCKET`); calls go through it, not
+    /// over TCP to `agent_endpoint`, when it is set.
+    pub domain_socket: Option<PathBuf>,
 }
 
 impl ExecutorEnvironment {
@@ -89,7 +96,8 @@ impl ExecutorEnvironment {
     /// `MESOS_DIRECTORY` are required. `MESOS_SANDBOX` defaults to `MESOS_DIRECTORY`.
     /// `MESOS_CHECKPOINT` is `1` or `0` (absent: `0`); when it is `1`,
     /// `MESOS_RECOVERY_TIMEOUT` and `MESOS_SUBSCRIPTION_BACKOFF_MAX` are required as Mesos
-    /// requires them, otherwise they take Mesos' defaults when absent.
+    /// requires them, otherwise they take Mesos' defaults when absent. `MESOS_DOMAIN_SOCKET`
+    /// is optional and must be an absolute path when set.
     pub fn from_vars<I, K, V>(vars: I) -> Result<ExecutorEnvironment, EnvironmentError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -114,7 +122,7 @@ impl ExecutorEnvironment {
     /// The variables that describe this environment, for an agent to start an executor with.
     pub fn to_vars(&self) -> Vec<(&'static str, String)> {
         let flag = if self.checkpoint { "1" } else { "0" };
-        vec![
+        let mut vars = vec![
             (AGENT_ENDPOINT, self.agent_endpoint.clone()),
             (FRAMEWORK_ID, self.framework_id.value.clone()),
             (EXECUTOR_ID, self.executor_id.value.clone()),
@@ -130,7 +138,11 @@ impl ExecutorEnvironment {
                 EXECUTOR_SHUTDOWN_GRACE_PERIOD,
                 self.shutdown_grace_period.to_string(),
             ),
-        ]
+        ];
+        if let Some(socket) = &self.domain_socket {
+            vars.push((DOMAIN_SOCKET, socket.display().to_string()));
+        }
+        vars
     }
 
     /// The URL of the agent's executor API.
@@ -151,6 +163,7 @@ struct Found {
     recovery_timeout: Option<String>,
     subscription_backoff_max: Option<String>,
     shutdown_grace_period: Option<String>,
+    domain_socket: Option<String>,
 }
 
 impl Found {
@@ -165,6 +178,7 @@ impl Found {
             RECOVERY_TIMEOUT => &mut self.recovery_timeout,
             SUBSCRIPTION_BACKOFF_MAX => &mut self.subscription_backoff_max,
             EXECUTOR_SHUTDOWN_GRACE_PERIOD => &mut self.shutdown_grace_period,
+            DOMAIN_SOCKET => &mut self.domain_socket,
             _ => return,
         };
         *slot = Some(value);
@@ -206,6 +220,11 @@ impl Found {
             Some(value) => duration(EXECUTOR_SHUTDOWN_GRACE_PERIOD, &value)?,
             None => DEFAULT_SHUTDOWN_GRACE_PERIOD,
         };
+        let domain_socket = match self.domain_socket {
+            Some(path) if path.starts_with('/') => Some(PathBuf::from(path)),
+            Some(path) => return Err(invalid(DOMAIN_SOCKET, &path, "expected an absolute path")),
+            None => None,
+        };
         Ok(ExecutorEnvironment {
             agent_endpoint,
             framework_id: FrameworkId {
@@ -218,6 +237,7 @@ impl Found {
             recovery_timeout,
             subscription_backoff_max,
             shutdown_grace_period,
+            domain_socket,
         })
     }
 }
@@ -333,6 +353,25 @@ mod tests {
         let vars = env.to_vars();
         assert!(vars.contains(&(RECOVERY_TIMEOUT, "15mins".to_string())));
         assert!(vars.contains(&(CHECKPOINT, "1".to_string())));
+    }
+
+    #[test]
+    fn a_domain_socket_is_optional_and_absolute() {
+        assert_eq!(
+            ExecutorEnvironment::from_vars(mesos_vars())
+                .unwrap()
+                .domain_socket,
+            None
+        );
+        let env = ExecutorEnvironment::from_vars(with(DOMAIN_SOCKET, "/var/run/mesos/agent.sock"))
+            .unwrap();
+        assert_eq!(
+            env.domain_socket,
+            Some(PathBuf::from("/var/run/mesos/agent.sock"))
+        );
+        assert_eq!(ExecutorEnvironment::from_vars(env.to_vars()).unwrap(), env);
+        let error = ExecutorEnvironment::from_vars(with(DOMAIN_SOCKET, "agent.sock")).unwrap_err();
+        assert!(error.to_string().contains("MESOS_DOMAIN_SOCKET"), "{error}");
     }
 
     #[test]

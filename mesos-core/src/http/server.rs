@@ -1,5 +1,5 @@
-//! Serving a router: bind a TCP listener, serve an axum [`Router`] on it in the background,
-//! stop gracefully on request.
+//! Serving a router: bind a TCP listener, serve an axum [`Router`] on it (and, if asked, on
+//! a Unix domain socket too) in the background, stop gracefully on request.
 //!
 //! Binding to port 0 picks an ephemeral port; [`HttpServer::local_addr`] reports the one
 //! bound, so tests and `mesos-local` can run many daemons side by side. Graceful shutdown
@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use axum::Router;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -169,6 +169,22 @@ impl HttpServer {
     pub async fn wait(self) -> Result<(), ServerError> {
         let addr = self.local_addr;
         Self::joined(addr, self.task.await)
+    }
+
+    /// Also serves `router` on the Unix domain socket `listener` until this server is shut
+    /// down; the returned task ends once the socket's open requests are done.
+    pub fn serve_unix(
+        &self,
+        listener: UnixListener,
+        router: Router,
+    ) -> JoinHandle<std::io::Result<()>> {
+        let signal = self.shutdown.clone();
+        let service = router.with_state(()).into_make_service();
+        tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async move { signal.signalled().await })
+                .await
+        })
     }
 
     fn joined(

@@ -24,6 +24,7 @@ pub fn agent_options(master: SocketAddr, work_dir: &Path, resources: &str) -> Ag
             .to_protos(),
         attributes: Vec::new(),
         domain: None,
+        executor_domain_socket: None,
         containerizer: ContainerizerConfig {
             isolation: "posix/cpu,posix/mem".into(),
             launcher: LauncherKind::Posix,

@@ -284,6 +284,7 @@ impl AgentState {
         let framework_info = self.frameworks[framework_id].info.clone();
         let context = launch::ExecutorContext {
             agent_endpoint: self.endpoint,
+            domain_socket: self.options.executor_domain_socket.as_deref(),
             agent_id: &agent_id,
             sandbox: &directory,
             sandbox_mount: self.containerizer.sandbox_mount_point(),
