@@ -7,7 +7,8 @@
 //! restart; a restart with more resources is refused unless `--reconfiguration_policy`
 //! is `additive`, which keeps the reservations and adds the new resources. With
 //! `--recover=cleanup` the agent destroys what its killed predecessor left and exits, and
-//! its next start is a new agent.
+//! its next start is a new agent. An executor that reaches the agent only through its
+//! domain socket (`--http_executor_domain_sockets`) reconnects through it after the same kill.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -440,4 +441,61 @@ async fn recover_cleanup_destroys_what_the_previous_run_left_and_forgets_its_id(
     })
     .await;
     assert_eq!(fresh["reregistered_time"], Value::Null, "{fresh}");
+}
+
+/// A checkpointed executor that reaches the agent only through its domain socket (its TCP
+/// endpoint is a dead port) survives a kill -9 of the agent: the restarted agent replaces
+/// the socket file its predecessor left, the executor subscribes again through it, and
+/// the task's updates each reach the scheduler once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executors_reconnect_through_the_domain_socket_after_an_agent_kill() {
+    let master = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let socket = work.path().join("run").join("agent.sock");
+    let dead_port = free_port().to_string();
+    let location = format!("--domain_socket_location={}", socket.display());
+    let flags = [
+        "--http_executor_domain_sockets",
+        location.as_str(),
+        "--advertise_ip=127.0.0.1",
+        &format!("--advertise_port={dead_port}"),
+    ];
+    let mut agent = start_agent_with(master.addr(), work.path(), port, RESOURCES, &flags);
+
+    let mut info = framework_info("socket-keeper", "*", &[]);
+    info["checkpoint"] = json!(true);
+    let mut scheduler = TestScheduler::subscribe(master.addr(), info).await;
+    let offer = scheduler.offer().await;
+    let (code, body) = scheduler
+        .call(accept(
+            &offer,
+            vec![task(&offer, "over-socket", "sleep 4; echo socket-done")],
+        ))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let mut updates = Updates::default();
+    while updates.next(&mut scheduler).await.1 != "TASK_RUNNING" {}
+
+    agent.child.kill().expect("kill -9 the agent");
+    agent.child.wait().expect("reaped");
+    assert!(socket.exists(), "the killed agent's socket file is gone");
+    let mut agent_again = start_agent_with(master.addr(), work.path(), port, RESOURCES, &flags);
+
+    while updates.next(&mut scheduler).await.1 != "TASK_FINISHED" {}
+    assert_eq!(
+        updates.states["over-socket"],
+        ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(agent_again.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let status = agent_again.child.wait().expect("agent exits");
+    assert!(status.success(), "{status}");
+    assert!(!socket.exists(), "the socket file outlived the agent");
+    let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
+    assert!(log.contains("recovered executor"), "{log}");
+    master.stop().await;
 }
