@@ -53,6 +53,25 @@ impl Drop for AgentProcess {
     }
 }
 
+impl AgentProcess {
+    /// SIGKILL: the agent gets no chance to clean anything up.
+    fn kill_9(&mut self) {
+        self.child.kill().expect("kill -9 the agent");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, then waits for the agent to exit; it must exit successfully.
+    fn terminate(&mut self) {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .expect("SIGTERM");
+        let status = self.child.wait().expect("agent exits");
+        assert!(status.success(), "{status}");
+    }
+}
+
 /// How `agent` exited, which it must within 30 seconds.
 fn exit_status(agent: &mut AgentProcess) -> std::process::ExitStatus {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -152,6 +171,22 @@ impl Updates {
     }
 }
 
+/// Launches the command task `task_id` on `offer` and reads its updates until it runs.
+async fn launch_until_running(
+    scheduler: &mut TestScheduler,
+    offer: &Value,
+    task_id: &str,
+    command: &str,
+) -> Updates {
+    let (code, body) = scheduler
+        .call(accept(offer, vec![task(offer, task_id, command)]))
+        .await;
+    assert_eq!(code, 202, "{body}");
+    let mut updates = Updates::default();
+    while updates.next(scheduler).await.1 != "TASK_RUNNING" {}
+    updates
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     let master = master().await;
@@ -215,8 +250,7 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     }
 
     // SIGKILL: no chance to clean up anything.
-    agent.child.kill().expect("kill -9 the agent");
-    agent.child.wait().expect("reaped");
+    agent.kill_9();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         processes_with("echo finished").len(),
@@ -257,13 +291,7 @@ async fn checkpointed_tasks_survive_an_agent_kill_and_restart() {
     );
 
     // SIGTERM stops the agent cleanly: nothing of it remains.
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(agent_again.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("SIGTERM");
-    let status = agent_again.child.wait().expect("agent exits");
-    assert!(status.success(), "{status}");
+    agent_again.terminate();
     let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
     assert!(log.contains("recovered executor"), "{log}");
     master.stop().await;
@@ -337,8 +365,7 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
         checkpoint.display()
     );
 
-    agent.child.kill().expect("kill -9 the agent");
-    agent.child.wait().expect("reap the agent");
+    agent.kill_9();
     let mut again = start_agent(master.addr(), work.path(), port);
     // The master takes the total an agent re-registers with: the reservation is there only
     // if the agent kept it.
@@ -349,8 +376,7 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
     assert_eq!(back["agent_info"]["id"]["value"], agent_id);
     assert!(reserves_cpus_for(&back, "ops"), "reservation lost: {back}");
     assert_eq!(total_cpus(&back), 4.0, "{back}");
-    again.child.kill().expect("kill -9 the agent");
-    again.child.wait().expect("reap the agent");
+    again.kill_9();
 
     // More cpus: refused under the default policy, as Mesos refuses them...
     let grown = "cpus:8;mem:2048;disk:1024;ports:[31000-31100]";
@@ -378,8 +404,7 @@ async fn reservations_survive_a_restart_and_more_resources_need_the_additive_pol
     assert!(reserves_cpus_for(&grew, "ops"), "reservation lost: {grew}");
 
     // The grown flags are now the agent's own: the default policy takes them back.
-    additive.child.kill().expect("kill -9 the agent");
-    additive.child.wait().expect("reap the agent");
+    additive.kill_9();
     let _same = start_agent_with(master.addr(), work.path(), port, grown, &[]);
     let kept = agent_when(master.addr(), |a| {
         a["active"] == true
@@ -404,14 +429,8 @@ async fn recover_cleanup_destroys_what_the_previous_run_left_and_forgets_its_id(
     let old_id = offer["agent_id"]["value"].clone();
     let marker = format!("sleep 1000.{}", std::process::id());
     let marker = marker.as_str();
-    let (code, body) = keeper
-        .call(accept(&offer, vec![task(&offer, "left", marker)]))
-        .await;
-    assert_eq!(code, 202, "{body}");
-    let mut updates = Updates::default();
-    while updates.next(&mut keeper).await.1 != "TASK_RUNNING" {}
-    agent.child.kill().expect("kill -9 the agent");
-    agent.child.wait().expect("reaped");
+    launch_until_running(&mut keeper, &offer, "left", marker).await;
+    agent.kill_9();
     assert!(
         eventually(Duration::from_secs(10), || !processes_with(marker)
             .is_empty())
@@ -467,18 +486,10 @@ async fn executors_reconnect_through_the_domain_socket_after_an_agent_kill() {
     info["checkpoint"] = json!(true);
     let mut scheduler = TestScheduler::subscribe(master.addr(), info).await;
     let offer = scheduler.offer().await;
-    let (code, body) = scheduler
-        .call(accept(
-            &offer,
-            vec![task(&offer, "over-socket", "sleep 4; echo socket-done")],
-        ))
-        .await;
-    assert_eq!(code, 202, "{body}");
-    let mut updates = Updates::default();
-    while updates.next(&mut scheduler).await.1 != "TASK_RUNNING" {}
+    let mut updates =
+        launch_until_running(&mut scheduler, &offer, "over-socket", "sleep 4; echo done").await;
 
-    agent.child.kill().expect("kill -9 the agent");
-    agent.child.wait().expect("reaped");
+    agent.kill_9();
     assert!(socket.exists(), "the killed agent's socket file is gone");
     let mut agent_again = start_agent_with(master.addr(), work.path(), port, RESOURCES, &flags);
 
@@ -487,13 +498,7 @@ async fn executors_reconnect_through_the_domain_socket_after_an_agent_kill() {
         updates.states["over-socket"],
         ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(agent_again.child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .expect("SIGTERM");
-    let status = agent_again.child.wait().expect("agent exits");
-    assert!(status.success(), "{status}");
+    agent_again.terminate();
     assert!(!socket.exists(), "the socket file outlived the agent");
     let log = std::fs::read_to_string(work.path().join("agent.log")).unwrap_or_default();
     assert!(log.contains("recovered executor"), "{log}");
