@@ -1,6 +1,6 @@
 //! The HTTP side of the v1 executor API, seen from the executor: `POST
-//! http://<agent>/api/v1/executor` in protobuf, over TCP or the agent's Unix domain socket. SUBSCRIBE answers 200 with a RecordIO stream
-//! of [`Event`]s; UPDATE and MESSAGE answer 202.
+//! http://<agent>/api/v1/executor` in protobuf, over TCP or the agent's Unix domain socket.
+//! SUBSCRIBE answers 200 with a RecordIO stream of [`Event`]s; UPDATE and MESSAGE answer 202.
 //!
 //! This module makes single requests and reads one stream; staying subscribed across agent
 //! restarts is [`super::connection`]'s job.
