@@ -4,7 +4,8 @@
 //! [`master_session`]), launches executors in containers ([`containerizer`], with the
 //! launch described by [`executor_launch`]), serves them the v1 executor API
 //! ([`executor_api`], over TCP and, if asked, a Unix socket: [`executor_socket`]) and
-//! relays their status updates through the status update manager ([`status_update`]). Its state is owned by one task ([`runtime`], [`state`]).
+//! relays their status updates through the status update manager ([`status_update`]).
+//! Its state is owned by one task ([`runtime`], [`state`]).
 //!
 //! * [`flags`]: the `mesos-agent` flags; [`host`]: the resources this host offers.
 //! * [`files`]: the sandbox browsing of `/files/*`, LIST_FILES and READ_FILE.
