@@ -489,6 +489,9 @@ async fn executors_reconnect_through_the_domain_socket_after_an_agent_kill() {
     let mut updates =
         launch_until_running(&mut scheduler, &offer, "over-socket", "sleep 4; echo done").await;
 
+    // The acknowledgement reaches the agent after the master took it; an agent killed
+    // before then sends TASK_RUNNING again after its restart, as Mesos' agent does.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     agent.kill_9();
     assert!(socket.exists(), "the killed agent's socket file is gone");
     let mut agent_again = start_agent_with(master.addr(), work.path(), port, RESOURCES, &flags);
