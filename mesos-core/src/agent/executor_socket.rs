@@ -9,13 +9,10 @@
 use std::io::ErrorKind;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use axum::Router;
 use tokio::net::UnixListener;
-use tokio::task::JoinHandle;
 
-use crate::http::HttpServer;
+use crate::durable_fs;
 
 /// Why the executors' domain socket could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -60,47 +57,11 @@ pub fn bind(path: &Path) -> Result<UnixListener, ExecutorSocketError> {
     Ok(listener)
 }
 
-/// The executors' domain socket while the agent serves it.
-#[derive(Debug)]
-pub struct ExecutorSocket {
-    path: PathBuf,
-    serving: JoinHandle<std::io::Result<()>>,
-}
-
-impl ExecutorSocket {
-    /// Serves `router` on `listener`, bound at `path`, until `server` shuts down.
-    pub fn serve(
-        path: PathBuf,
-        listener: UnixListener,
-        server: &HttpServer,
-        router: Router,
-    ) -> ExecutorSocket {
-        ExecutorSocket {
-            path,
-            serving: server.serve_unix(listener, router),
-        }
-    }
-
-    /// Waits up to `grace` for the socket's open requests to end (after the HTTP server
-    /// was told to shut down), then removes the socket file.
-    pub async fn close(self, grace: Duration) {
-        let mut serving = self.serving;
-        match tokio::time::timeout(grace, &mut serving).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(error))) => tracing::warn!(
-                "serving the executor domain socket {} failed: {error}",
-                self.path.display()
-            ),
-            Ok(Err(error)) => {
-                tracing::warn!("the executor domain socket's server ended abnormally: {error}")
-            }
-            Err(_) => serving.abort(),
-        }
-        if let Err(error) = std::fs::remove_file(&self.path) {
-            if error.kind() != ErrorKind::NotFound {
-                tracing::warn!("cannot remove {}: {error}", self.path.display());
-            }
-        }
+/// Removes the socket file once the agent stopped serving it; a failure is logged, as
+/// the next start replaces a stale file anyway.
+pub fn remove(path: &Path) {
+    if let Err(error) = durable_fs::remove_if_exists(path) {
+        tracing::warn!("cannot remove {}: {error}", path.display());
     }
 }
 
@@ -127,7 +88,12 @@ fn remove_stale(path: &Path) -> Result<(), ExecutorSocketError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+
     use super::*;
+    use crate::http::HttpServer;
 
     #[tokio::test]
     async fn a_stale_socket_is_replaced_and_a_served_one_refused() {
@@ -162,11 +128,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.sock");
         let listener = bind(&path).unwrap();
-        let server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), Router::new())
+        let mut server = HttpServer::bind("127.0.0.1:0".parse().unwrap(), Router::new())
             .await
             .unwrap();
         let router = Router::new().route("/ping", axum::routing::get(|| async { "pong" }));
-        let socket = ExecutorSocket::serve(path.clone(), listener, &server, router);
+        server.serve_unix(listener, router);
         let client = reqwest::Client::builder()
             .unix_socket(path.as_path())
             .build()
@@ -174,7 +140,7 @@ mod tests {
         let answer = client.get("http://agent/ping").send().await.unwrap();
         assert_eq!(answer.text().await.unwrap(), "pong");
         server.shutdown(Duration::from_secs(5)).await.unwrap();
-        socket.close(Duration::from_secs(5)).await;
+        remove(&path);
         assert!(!path.exists());
         assert!(client.get("http://agent/ping").send().await.is_err());
     }

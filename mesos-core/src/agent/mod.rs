@@ -123,15 +123,13 @@ pub struct Agent {
     owner: JoinHandle<AgentState>,
     session: JoinHandle<()>,
     sender: JoinHandle<()>,
-    executor_socket: Option<executor_socket::ExecutorSocket>,
+    /// The executors' domain socket the server also serves, removed once it stopped.
+    executor_socket: Option<std::path::PathBuf>,
     grace: Duration,
 }
 
 /// How long [`Agent::stop`] waits for executors on top of their shutdown grace period.
 const STOP_SLACK: Duration = Duration::from_secs(15);
-
-/// How long [`Agent::stop`] waits for open requests once the executors are gone.
-const SERVER_GRACE: Duration = Duration::from_secs(5);
 
 impl Agent {
     /// Starts an agent: binds its HTTP server, builds its containerizer and begins
@@ -256,10 +254,10 @@ impl Agent {
             containerizer,
             files,
         };
-        let server = HttpServer::serve(listener, routes(api, flags))?;
+        let mut server = HttpServer::serve(listener, routes(api, flags))?;
         let executor_socket = socket.map(|(path, listener)| {
-            let router = executor_api::routes(handle.clone());
-            executor_socket::ExecutorSocket::serve(path, listener, &server, router)
+            server.serve_unix(listener, executor_api::routes(handle.clone()));
+            path
         });
         Ok(Agent {
             server,
@@ -326,9 +324,9 @@ impl Agent {
         let _ = self.stop.send(());
         let _ = self.owner.await;
         self.sender.abort();
-        let _ = self.server.shutdown(SERVER_GRACE).await;
-        if let Some(socket) = self.executor_socket {
-            socket.close(SERVER_GRACE).await;
+        let _ = self.server.shutdown(Duration::from_secs(5)).await;
+        if let Some(path) = &self.executor_socket {
+            executor_socket::remove(path);
         }
     }
 }

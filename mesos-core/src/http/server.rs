@@ -99,6 +99,8 @@ pub struct HttpServer {
     local_addr: SocketAddr,
     shutdown: ShutdownHandle,
     task: JoinHandle<std::io::Result<()>>,
+    /// The servers of the Unix sockets also served ([`HttpServer::serve_unix`]).
+    unix_tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 impl HttpServer {
@@ -137,6 +139,7 @@ impl HttpServer {
             local_addr,
             shutdown,
             task,
+            unix_tasks: Vec::new(),
         })
     }
 
@@ -150,16 +153,17 @@ impl HttpServer {
         self.shutdown.clone()
     }
 
-    /// Shuts down: stops accepting, waits up to `grace` for open requests to finish.
-    /// After `grace` the server task is abandoned and `ShutdownTimeout` returned.
+    /// Shuts down: stops accepting, waits up to `grace` for open requests (on the TCP
+    /// listener and every Unix socket) to finish. After `grace` the server tasks are
+    /// abandoned and `ShutdownTimeout` returned.
     pub async fn shutdown(self, grace: Duration) -> Result<(), ServerError> {
         self.shutdown.shutdown();
         let addr = self.local_addr;
-        let mut task = self.task;
-        match tokio::time::timeout(grace, &mut task).await {
-            Ok(joined) => Self::joined(addr, joined),
+        let mut tasks = self.tasks();
+        match tokio::time::timeout(grace, Self::join_all(addr, &mut tasks)).await {
+            Ok(joined) => joined,
             Err(_) => {
-                task.abort();
+                tasks.iter().for_each(JoinHandle::abort);
                 Err(ServerError::ShutdownTimeout { addr, grace })
             }
         }
@@ -168,23 +172,36 @@ impl HttpServer {
     /// Waits until the server stops (after a [`ShutdownHandle::shutdown`] elsewhere).
     pub async fn wait(self) -> Result<(), ServerError> {
         let addr = self.local_addr;
-        Self::joined(addr, self.task.await)
+        Self::join_all(addr, &mut self.tasks()).await
     }
 
     /// Also serves `router` on the Unix domain socket `listener` until this server is shut
-    /// down; the returned task ends once the socket's open requests are done.
-    pub fn serve_unix(
-        &self,
-        listener: UnixListener,
-        router: Router,
-    ) -> JoinHandle<std::io::Result<()>> {
+    /// down; [`shutdown`](Self::shutdown) waits for its open requests too.
+    pub fn serve_unix(&mut self, listener: UnixListener, router: Router) {
         let signal = self.shutdown.clone();
         let service = router.with_state(()).into_make_service();
-        tokio::spawn(async move {
+        self.unix_tasks.push(tokio::spawn(async move {
             axum::serve(listener, service)
                 .with_graceful_shutdown(async move { signal.signalled().await })
                 .await
-        })
+        }));
+    }
+
+    /// Every serving task: the TCP listener's, then the Unix sockets'.
+    fn tasks(self) -> Vec<JoinHandle<std::io::Result<()>>> {
+        std::iter::once(self.task).chain(self.unix_tasks).collect()
+    }
+
+    /// Waits for every task; the first failure.
+    async fn join_all(
+        addr: SocketAddr,
+        tasks: &mut [JoinHandle<std::io::Result<()>>],
+    ) -> Result<(), ServerError> {
+        let mut result = Ok(());
+        for task in tasks {
+            result = result.and(Self::joined(addr, task.await));
+        }
+        result
     }
 
     fn joined(
