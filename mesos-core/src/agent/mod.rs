@@ -214,10 +214,11 @@ impl Agent {
             crate::scheduler::master_detector(&options.master, options.zk_session_timeout)
                 .map_err(|e| AgentError::Master(e.to_string()))?;
         // Made last of what can fail, so that a failed start leaves no socket file.
-        let socket = match &options.executor_domain_socket {
-            Some(path) => Some((path.clone(), executor_socket::bind(path)?)),
-            None => None,
-        };
+        let socket_path = options.executor_domain_socket.clone();
+        let socket_listener = socket_path
+            .as_deref()
+            .map(executor_socket::bind)
+            .transpose()?;
         let (current, current_url) = tokio::sync::watch::channel(None);
         let (handle, commands) = AgentHandle::new();
         let files = files::Files::new();
@@ -255,10 +256,9 @@ impl Agent {
             files,
         };
         let mut server = HttpServer::serve(listener, routes(api, flags))?;
-        let executor_socket = socket.map(|(path, listener)| {
+        if let Some(listener) = socket_listener {
             server.serve_unix(listener, executor_api::routes(handle.clone()));
-            path
-        });
+        }
         Ok(Agent {
             server,
             handle,
@@ -266,7 +266,7 @@ impl Agent {
             owner,
             session,
             sender,
-            executor_socket,
+            executor_socket: socket_path,
             grace,
         })
     }
