@@ -377,12 +377,6 @@ fn program_dir() -> Result<PathBuf, FlagsError> {
         })
 }
 
-/// The executors' domain socket: `--domain_socket_location`, else `agent.sock` in
-/// `--runtime_dir`.
-fn domain_socket(runtime_dir: &Path, location: Option<&Path>) -> PathBuf {
-    location.map_or_else(|| runtime_dir.join("agent.sock"), Path::to_path_buf)
-}
-
 /// The longest path a Unix domain socket's address holds (`sun_path` less its NUL).
 const MAX_SOCKET_PATH: usize = 107;
 
@@ -479,13 +473,7 @@ impl AgentFlags {
             Some(dir) => dir,
             None => program_dir()?,
         };
-        if raw.http_executor_domain_sockets {
-            check_domain_socket(&domain_socket(
-                &raw.runtime_dir,
-                raw.domain_socket_location.as_deref(),
-            ))?;
-        }
-        Ok(AgentFlags {
+        let flags = AgentFlags {
             master,
             ip: raw.ip,
             port: raw.port,
@@ -519,6 +507,20 @@ impl AgentFlags {
             default_role: raw.default_role,
             logging_level: raw.logging_level,
             quiet: raw.quiet,
+        };
+        if let Some(socket) = flags.executor_domain_socket() {
+            check_domain_socket(&socket)?;
+        }
+        Ok(flags)
+    }
+
+    /// The executors' domain socket when `--http_executor_domain_sockets` is on:
+    /// `--domain_socket_location`, else `agent.sock` in `--runtime_dir`.
+    fn executor_domain_socket(&self) -> Option<PathBuf> {
+        self.http_executor_domain_sockets.then(|| {
+            self.domain_socket_location
+                .clone()
+                .unwrap_or_else(|| self.runtime_dir.join("agent.sock"))
         })
     }
 
@@ -561,9 +563,7 @@ impl AgentFlags {
             resources: resources.to_protos(),
             attributes: attributes.into_protos(),
             domain,
-            executor_domain_socket: self
-                .http_executor_domain_sockets
-                .then(|| domain_socket(&self.runtime_dir, self.domain_socket_location.as_deref())),
+            executor_domain_socket: self.executor_domain_socket(),
             containerizer: ContainerizerConfig {
                 isolation: self.isolation.clone(),
                 launcher: self.launcher,
