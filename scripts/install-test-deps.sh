@@ -6,7 +6,9 @@
 #     protobuf-c (the C example framework's messages), valgrind (the C tests' leak and
 #     memory checks), zookeeper (the HA tests start real servers from its jars), and
 #     python3-venv and python3-pip (scripts/test-python.sh builds the `mesos` wheel and
-#     runs its tests in a venv, where it installs maturin, pytest and protobuf itself);
+#     runs its tests in a venv, where it installs maturin, pytest and protobuf itself),
+#     and musl-tools (musl-gcc: scripts/test-static-executors.sh builds the executors
+#     for x86_64-unknown-linux-musl, a Rust target this script also adds with rustup);
 #   - a JDK and Maven, when javac or mvn is missing (scripts/test-java.sh runs the Java
 #     binding's Maven tests; Maven fetches the Apache Mesos jar and JUnit itself);
 #   - Python packages: Google's protobuf runtime (tests/python/protobuf_compat.py),
@@ -37,7 +39,7 @@ as_root() {
 }
 
 # --- Debian packages ----------------------------------------------------------------------
-APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind zookeeper python3-venv python3-pip)
+APT_PACKAGES=(build-essential pkg-config ca-certificates make protobuf-c-compiler libprotobuf-c-dev valgrind zookeeper python3-venv python3-pip musl-tools)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
@@ -69,6 +71,11 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
+if ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+    log "rust: adding target x86_64-unknown-linux-musl"
+    rustup target add x86_64-unknown-linux-musl ||
+        log "rust: the musl target could not be added; scripts/test-static-executors.sh will skip"
+fi
 log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
 
 # --- Python packages ----------------------------------------------------------------------

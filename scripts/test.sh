@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the test dependencies, then checks formatting,
-# lints and runs every test of the workspace, then builds the Python wheel and runs its
-# pytest tests (scripts/test-python.sh), then the Java binding's JUnit tests
+# lints and runs every test of the workspace, then the command-task tests again with the
+# static musl executors (scripts/test-static-executors.sh), then builds the Python wheel
+# and runs its pytest tests (scripts/test-python.sh), then the Java binding's JUnit tests
 # (scripts/test-java.sh). Stops at the first failure.
 #
 #   bash scripts/test.sh
@@ -40,6 +41,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 log="$(mktemp)"
 cargo test --workspace 2>&1 | tee "$log"
+
+step "static executors: the command-task tests with musl builds (scripts/test-static-executors.sh)"
+bash scripts/test-static-executors.sh 2>&1 | tee -a "$log"
 
 step "Python binding: wheel and pytest (scripts/test-python.sh)"
 bash scripts/test-python.sh 2>&1 | tee -a "$log"

@@ -51,8 +51,24 @@ async fn run_to_end(scheduler: &mut TestScheduler, task_id: &str) -> (Vec<String
     }
 }
 
+/// The built-in executor `name` these tests run: from `MESOS_TEST_EXECUTORS_DIR` when set
+/// (scripts/test.sh runs them again with the static musl builds), else this build's.
+fn builtin_executor(name: &str, this_build: &str) -> PathBuf {
+    match std::env::var_os("MESOS_TEST_EXECUTORS_DIR") {
+        Some(dir) => PathBuf::from(dir).join(name),
+        None => PathBuf::from(this_build),
+    }
+}
+
 fn executor_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_mesos-executor"))
+    builtin_executor("mesos-executor", env!("CARGO_BIN_EXE_mesos-executor"))
+}
+
+fn default_executor_binary() -> PathBuf {
+    builtin_executor(
+        "mesos-default-executor",
+        env!("CARGO_BIN_EXE_mesos-default-executor"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,7 +368,7 @@ async fn run_group_to_end(scheduler: &mut TestScheduler, ids: &[&str]) -> BTreeM
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_groups_run_under_the_default_executor_and_fail_together() {
     let cluster = TestCluster::start(RESOURCES, |o| {
-        o.default_executor = PathBuf::from(env!("CARGO_BIN_EXE_mesos-default-executor"));
+        o.default_executor = default_executor_binary();
     })
     .await;
     let mut scheduler = cluster.scheduler(framework_info("groups", "*", &[])).await;
