@@ -16,6 +16,11 @@
 //! prints why and exits otherwise). `AGENT_BENCH_TASKS` (default 100) and
 //! `AGENT_BENCH_SHORT_TASKS` (default 200) size the phases; `AGENT_BENCH_ISOLATION=posix`
 //! runs the same with the posix launcher and isolators, for comparison.
+//!
+//! The agent runs the static musl builds of its executors, as README.md advises for
+//! agents: the bench builds them first (`cargo build --release --target
+//! x86_64-unknown-linux-musl`), and when that target cannot be built it says why and runs
+//! this build's glibc executors. `AGENT_BENCH_EXECUTORS=glibc` picks those.
 
 #[allow(dead_code)]
 #[path = "../../mesos-core/tests/agent_support/mod.rs"]
@@ -24,7 +29,7 @@ mod agent_support;
 #[path = "../../mesos-core/tests/master_support/mod.rs"]
 mod master_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,9 +76,52 @@ fn isolation_flags() -> [&'static str; 2] {
     }
 }
 
-fn start_agent(master: std::net::SocketAddr, work: &Path) -> Child {
+/// The directory of the built-in executors the agent is to run (its `--launcher_dir`):
+/// static musl builds unless `AGENT_BENCH_EXECUTORS=glibc` or they cannot be built, else
+/// this build's, beside `mesos-agent`.
+fn executors_dir() -> PathBuf {
+    let agent = Path::new(env!("CARGO_BIN_EXE_mesos-agent"));
+    let this_build = agent.parent().expect("the agent's directory").to_path_buf();
+    if std::env::var("AGENT_BENCH_EXECUTORS").as_deref() == Ok("glibc") {
+        println!("executors: glibc (AGENT_BENCH_EXECUTORS=glibc)");
+        return this_build;
+    }
+    let target_dir = this_build.parent().expect("the target directory");
+    const TARGET: &str = "x86_64-unknown-linux-musl";
+    println!("executors: building the static ones for {TARGET} (minutes the first time)");
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--target", TARGET, "-p", "agent-bin"])
+        .args(["--bin", "mesos-executor", "--bin", "mesos-default-executor"])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .output();
+    match built {
+        Ok(out) if out.status.success() => {
+            println!("executors: static ({TARGET})");
+            target_dir.join(TARGET).join("release")
+        }
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+            println!(
+                "executors: glibc: the static ones did not build (see .cargo/config.toml): {}",
+                tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            );
+            this_build
+        }
+        Err(e) => {
+            println!("executors: glibc: cargo cannot be run to build the static ones: {e}");
+            this_build
+        }
+    }
+}
+
+fn start_agent(master: std::net::SocketAddr, work: &Path, executors: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
         .arg(format!("--master={master}"))
+        .arg(format!("--launcher_dir={}", executors.display()))
         .arg(format!("--work_dir={}", work.display()))
         .arg("--ip=127.0.0.1")
         .arg("--port=0")
@@ -168,6 +216,7 @@ fn main() {
     };
     let long_tasks = env_number("AGENT_BENCH_TASKS", 100);
     let short_tasks = env_number("AGENT_BENCH_SHORT_TASKS", 200);
+    let executors = executors_dir();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -176,7 +225,7 @@ fn main() {
     runtime.block_on(async move {
         let master = master().await;
         let work = tempfile::tempdir().expect("work dir");
-        let mut agent = start_agent(master.addr(), work.path());
+        let mut agent = start_agent(master.addr(), work.path(), &executors);
         let mut scheduler = TestScheduler::subscribe(master.addr(), framework_info("bench", "*", &[])).await;
         let mut offer = scheduler.offer().await;
         tokio::time::sleep(Duration::from_secs(1)).await;
