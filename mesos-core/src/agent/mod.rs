@@ -38,6 +38,7 @@ pub mod simulated;
 pub mod state;
 pub mod state_views;
 pub mod status_update;
+pub mod top_directory;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;

@@ -14,6 +14,19 @@ pub fn agent_dir(work_dir: &Path, agent_id: &str) -> PathBuf {
     work_dir.join("slaves").join(agent_id)
 }
 
+/// The directory of one framework's executors, each executor's runs in a subdirectory.
+pub fn executors_dir(work_dir: &Path, agent_id: &str, framework_id: &str) -> PathBuf {
+    agent_dir(work_dir, agent_id)
+        .join("frameworks")
+        .join(framework_id)
+        .join("executors")
+}
+
+/// The [`executors_dir`] a sandbox of [`sandbox_dir`] is in: three levels up.
+pub fn executors_dir_of(sandbox: &Path) -> Option<&Path> {
+    sandbox.ancestors().nth(3)
+}
+
 /// The directory holding every run of one executor.
 pub fn executor_dir(
     work_dir: &Path,
@@ -21,11 +34,7 @@ pub fn executor_dir(
     framework_id: &str,
     executor_id: &str,
 ) -> PathBuf {
-    agent_dir(work_dir, agent_id)
-        .join("frameworks")
-        .join(framework_id)
-        .join("executors")
-        .join(executor_id)
+    executors_dir(work_dir, agent_id, framework_id).join(executor_id)
 }
 
 /// The sandbox of one executor run.

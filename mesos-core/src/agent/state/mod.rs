@@ -593,10 +593,24 @@ impl RunCheckpoint {
 /// Creates `sandbox` and, when the container runs as `user`, gives it to that user; the
 /// user's uid and gid. Blocking: the user is looked up through NSS, which may ask a
 /// directory service.
+///
+/// A framework's `executors` directory, when this creates it, is marked as the top of
+/// unrelated trees ([`top_directory`](super::top_directory)), so that ext4 spreads the
+/// executors' sandboxes over its block groups.
 fn make_sandbox(
     sandbox: &std::path::Path,
     user: Option<&str>,
 ) -> Result<Option<(u32, u32)>, String> {
+    if let Some(executors) = paths::executors_dir_of(sandbox).filter(|dir| !dir.exists()) {
+        std::fs::create_dir_all(executors)
+            .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
+        if let Err(e) = super::top_directory::mark(executors) {
+            tracing::debug!(
+                "{} is not marked as a top directory: {e}",
+                executors.display()
+            );
+        }
+    }
     std::fs::create_dir_all(sandbox)
         .map_err(|e| format!("cannot create sandbox {}: {e}", sandbox.display()))?;
     let Some(user) = user else {
@@ -674,6 +688,33 @@ mod tests {
         let sandbox = work.path().join("c2");
         assert_eq!(make_sandbox(&sandbox, None).unwrap(), None);
         assert!(sandbox.is_dir());
+    }
+
+    #[test]
+    fn a_frameworks_executors_directory_is_marked_as_a_top_directory() {
+        use super::super::top_directory::{is_marked, mark};
+        let work = tempfile::tempdir().unwrap();
+        let sandbox = paths::sandbox_dir(work.path(), "a1", "f1", "e1", "c1");
+        make_sandbox(&sandbox, None).unwrap();
+        assert!(sandbox.is_dir());
+        let probe = work.path().join("probe");
+        std::fs::create_dir(&probe).unwrap();
+        if let Err(e) = mark(&probe) {
+            println!(
+                "SKIPPED: {} takes no top-directory mark: {e}",
+                work.path().display()
+            );
+            return;
+        }
+        let executors = paths::executors_dir(work.path(), "a1", "f1");
+        assert_eq!(is_marked(&executors), Some(true), "{}", executors.display());
+        assert_eq!(is_marked(work.path()), Some(false));
+        let executor = paths::executor_dir(work.path(), "a1", "f1", "e1");
+        assert_eq!(
+            is_marked(&executor),
+            Some(false),
+            "the mark is not inherited"
+        );
     }
 
     #[test]
