@@ -104,10 +104,10 @@ fn executors_dir() -> PathBuf {
         }
         Ok(out) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+            let lines: Vec<&str> = stderr.lines().collect();
             println!(
                 "executors: glibc: the static ones did not build (see .cargo/config.toml): {}",
-                tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                lines[lines.len().saturating_sub(3)..].join(" / ")
             );
             this_build
         }
